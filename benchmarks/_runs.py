@@ -1,0 +1,52 @@
+"""Helpers for learning benchmarks: run the CLI for (variant, env, seed), read the curves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_once(
+    variant: str, env: str, seed: int, out_root: Path, config: str, threads: int,
+    overrides: list[str], device: str = "cpu",
+) -> Path:  # fmt: skip
+    """Train one run through the CLI unless ``out_root/env/variant/s{seed}`` is finished."""
+    out = out_root / env / variant / f"s{seed}"
+    if not (out / "meta.json").exists():
+        cmd = [sys.executable, "-m", "methods", "train", "--variant", variant, "--env", env,
+               "--seed", str(seed), "--config", config, "--out", str(out), "--device", device,
+               "--threads", str(threads)]  # fmt: skip
+        for item in overrides:
+            cmd += ["--set", item]
+        subprocess.run(cmd, cwd=ROOT, check=True)
+    return out
+
+
+def summarize(run_dir: Path, threshold: float, within: int) -> dict:
+    """First env step whose eval return >= threshold, and returns at the budget marks."""
+    returns = pd.read_csv(run_dir / "returns.csv")
+    meta = json.loads((run_dir / "meta.json").read_text())
+    hit = returns[returns.eval_return_mean >= threshold]
+    first = int(hit.env_step.iloc[0]) if len(hit) else None
+    in_budget = returns[returns.env_step <= within]
+    return {
+        "first_step_reaching": first,
+        "reached_within_budget": first is not None and first <= within,
+        "best_return_within_budget": float(in_budget.eval_return_mean.max()),
+        "final_return": float(returns.eval_return_mean.iloc[-1]),
+        "curve": {int(s): round(float(r), 1) for s, r in
+                  zip(returns.env_step, returns.eval_return_mean, strict=True)},  # fmt: skip
+        "wall_seconds": meta["wall_seconds"],
+        "git_commit": meta["git_commit"],
+    }
+
+
+def success_count(rows: list[dict]) -> int:
+    return int(np.sum([r["reached_within_budget"] for r in rows]))

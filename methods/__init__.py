@@ -1,0 +1,1 @@
+"""mbrl-spectrum methods: SAC, MBPO, Dyna, MPC and BPTT over one shared core."""

@@ -1,0 +1,132 @@
+"""Command line: ``python -m methods {train,list} ...``. User errors exit 2 with one line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from methods.common.errors import UserError
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m methods", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train one variant on one env with one seed")
+    train.add_argument("--variant", required=True, help="a variant name from the config")
+    train.add_argument("--env", required=True, help="an env id, see `python -m methods list`")
+    train.add_argument("--seed", required=True, type=int)
+    train.add_argument("--config", default="config/config.yaml", help="YAML config file")
+    train.add_argument("--out", required=True, help="run directory to write")
+    train.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
+    train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    train.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a resolved config key (repeatable)",
+    )
+    listing = sub.add_parser("list", help="list variants of a config and known envs")
+    listing.add_argument("--config", default="config/config.yaml")
+    return parser
+
+
+def resolve_device(name: str):
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device '{name}'; use auto, cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for but CUDA is not available")
+    return device
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
+    from methods.common import config as config_mod
+    from methods.common.envs import get_spec, make_env
+    from methods.common.run_io import RunWriter
+    from methods.common.seeding import derive_seeds
+    from methods.common.training import RunContext
+    from methods.registry import all_config_keys, get_method
+
+    spec = get_spec(args.env)
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0, got {args.seed}")
+    if args.threads is not None and args.threads <= 0:
+        raise UserError(f"--threads must be positive, got {args.threads}")
+    file_cfg = config_mod.load_config_file(args.config)
+    settings = config_mod.variant_settings(file_cfg, args.variant)
+    method = get_method(settings["method"])
+    overrides = config_mod.parse_set_options(args.overrides)
+    cfg = config_mod.resolve(
+        method.Config, args.env, args.variant, file_cfg, overrides, all_config_keys()
+    )
+    device = resolve_device(args.device)
+    torch.set_flush_denormal(True)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    if (out / "meta.json").exists():
+        raise UserError(f"{out} already holds a finished run; choose another --out or delete it")
+    probe = make_env(args.env)
+    obs_dim, act_dim = probe.observation_space.shape[0], probe.action_space.shape[0]
+    probe.close()
+    resolved = {
+        "variant": args.variant,
+        "method": settings["method"],
+        "env": args.env,
+        "seed": args.seed,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "params": dataclasses.asdict(cfg),
+    }
+    writer = RunWriter(out, resolved, device, args.seed)
+    seeds = derive_seeds(args.seed, device)
+    ctx = RunContext(args.env, spec, args.variant, args.seed, seeds, device, writer,
+                     obs_dim, act_dim)  # fmt: skip
+    method.train(cfg, ctx)
+    writer.finish()
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    from methods.common.config import load_config_file
+    from methods.common.envs import REGISTRY
+
+    print("envs:")
+    for env_id, spec in REGISTRY.items():
+        print(f"  {env_id:28s} episode {spec.episode_length:5d}  default budget {spec.env_steps}")
+    cfg = load_config_file(args.config) if Path(args.config).exists() else {}
+    print(f"variants ({args.config}):")
+    for name, settings in (cfg.get("variants") or {}).items():
+        extra = {k: v for k, v in (settings or {}).items() if k != "method"}
+        print(f"  {name:20s} method={settings.get('method')} {extra or ''}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("MUJOCO_GL", "disable")
+    warnings.filterwarnings("ignore", message=".*precision lowered.*")
+    args = _build_parser().parse_args(argv)
+    try:
+        {"train": cmd_train, "list": cmd_list}[args.command](args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

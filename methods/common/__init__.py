@@ -1,0 +1,1 @@
+"""Shared parts of every method, each written once."""

@@ -1,0 +1,145 @@
+"""Resolve the configuration of one run: defaults -> env -> config file -> variant -> --set.
+
+Config file layout (validated by workflow/schemas/config.schema.yaml in the Snakefile)::
+
+    envs: [gym-Hopper-v5, ...]
+    seeds: 5                      # or an explicit list
+    defaults: {eval_episodes: 5}  # applied to every method that has the key
+    env_settings: {gym-Hopper-v5: {env_steps: 50000}}
+    variants: {mbpo-k5: {method: mbpo, rollout_length: 5}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from methods.common.envs import get_spec
+from methods.common.errors import UserError
+
+
+def load_config_file(path: str | Path) -> dict:
+    """Read a YAML config; missing file or bad YAML -> UserError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise UserError(f"config file {path} is not valid YAML: {exc}".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise UserError(f"config file {path} must hold a mapping at the top level")
+    return data
+
+
+def field_types(config_cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(config_cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(config_cls)}
+
+
+def coerce(key: str, expected: Any, value: Any, source: str) -> Any:
+    """Check ``value`` against the field type; ints are accepted for floats, lists for tuples."""
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(expected)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return coerce(key, option, value, source)
+            except UserError as exc:
+                errors.append(str(exc))
+        raise UserError(errors[0])
+    if origin in (tuple, list):
+        if not isinstance(value, list | tuple):
+            raise UserError(f"{source}: '{key}' must be a list, got {value!r}")
+        args = [a for a in typing.get_args(expected) if a is not Ellipsis]
+        item_type = args[0] if args else Any
+        items = [coerce(key, item_type, v, source) for v in value]
+        return tuple(items) if origin is tuple else items
+    if expected is Any:
+        return value
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise UserError(f"{source}: '{key}' must be true or false, got {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(f"{source}: '{key}' must be an integer, got {value!r}")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UserError(f"{source}: '{key}' must be a number, got {value!r}")
+        return float(value)
+    if expected is str:
+        if not isinstance(value, str):
+            raise UserError(f"{source}: '{key}' must be a string, got {value!r}")
+        return value
+    return value
+
+
+def parse_set_options(options: list[str]) -> dict[str, Any]:
+    """``["env_steps=5000", "lr=1e-3"]`` -> values parsed as YAML scalars."""
+    parsed = {}
+    for option in options:
+        key, sep, raw = option.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set expects KEY=VALUE, got {option!r}")
+        try:
+            parsed[key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise UserError(f"--set {key}: cannot parse value {raw!r}") from None
+    return parsed
+
+
+def variant_settings(file_cfg: dict, variant: str) -> dict:
+    variants = file_cfg.get("variants") or {}
+    if variant not in variants:
+        known = ", ".join(sorted(variants)) or "(none)"
+        raise UserError(f"unknown variant '{variant}'; variants in this config: {known}")
+    settings = dict(variants[variant] or {})
+    if "method" not in settings:
+        raise UserError(f"variant '{variant}' does not name its 'method'")
+    return settings
+
+
+def resolve(
+    config_cls: type,
+    env_id: str,
+    variant: str,
+    file_cfg: dict,
+    overrides: dict[str, Any],
+    all_known_keys: set[str],
+) -> Any:
+    """Build the method's Config dataclass for one run, checking every key and type."""
+    spec = get_spec(env_id)
+    types_ = field_types(config_cls)
+    values: dict[str, Any] = dict(config_cls.env_defaults(spec))
+
+    def apply(layer: dict, source: str, strict: bool) -> None:
+        for key, value in (layer or {}).items():
+            if key == "method":
+                continue
+            if key not in types_:
+                if strict or key not in all_known_keys:
+                    hint = f"known keys: {', '.join(sorted(types_))}"
+                    raise UserError(f"{source}: unknown key '{key}' ({hint})")
+                continue
+            values[key] = coerce(key, types_[key], value, source)
+
+    apply(file_cfg.get("defaults"), "config 'defaults'", strict=False)
+    apply((file_cfg.get("env_settings") or {}).get(env_id), f"env_settings[{env_id}]", False)
+    settings = variant_settings(file_cfg, variant)
+    apply(settings, f"variant '{variant}'", strict=True)
+    apply(overrides, "--set", strict=True)
+    cfg = config_cls(**values)
+    cfg.validate(spec)
+    return cfg

@@ -1,0 +1,174 @@
+"""Batched rollouts through a learned ensemble.
+
+Propagation modes (how a sample picks its ensemble member):
+- ``random-member``: a random elite per sample and step (MBPO);
+- ``TS1``: members re-drawn each step, balanced across the batch (PETS TS1);
+- ``TSinf``: a member fixed per particle for the whole rollout (PETS TSinf);
+- ``mean``: the mean over elites, no sampling (expected dynamics).
+Every step runs one batched forward over members; there is no loop over samples or members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+from methods.common.ensemble import GaussianEnsemble
+from methods.common.envs import TerminationFn
+
+PROPAGATION_MODES = ("random-member", "TS1", "TSinf", "mean")
+
+Policy = Callable[[torch.Tensor], torch.Tensor]
+"""Maps observations (B, obs_dim) to actions (B, act_dim) in [-1, 1]."""
+
+
+class StepResult(NamedTuple):
+    next_obs: torch.Tensor  # (B, obs_dim)
+    reward: torch.Tensor  # (B,)
+    done: torch.Tensor  # (B,) bool
+    disagreement: torch.Tensor | None  # (B,) std across elites' means, normalised units
+
+
+class Rollout(NamedTuple):
+    """H steps of B samples. ``valid[t, b]`` is False once sample b terminated before t."""
+
+    obs: torch.Tensor  # (H, B, obs_dim)
+    act: torch.Tensor  # (H, B, act_dim)
+    reward: torch.Tensor  # (H, B)
+    next_obs: torch.Tensor  # (H, B, obs_dim)
+    done: torch.Tensor  # (H, B) bool
+    valid: torch.Tensor  # (H, B) bool
+    disagreement: torch.Tensor | None  # (H, B)
+
+
+class ModelEnv:
+    """Steps batches of states through the ensemble's elites; differentiable unless no_grad."""
+
+    def __init__(
+        self,
+        model: GaussianEnsemble,
+        termination_fn: TerminationFn,
+        generator: torch.Generator | None = None,
+    ):
+        self.model = model
+        self.termination_fn = termination_fn
+        self.generator = generator
+
+    @property
+    def num_elites(self) -> int:
+        return self.model.num_elites
+
+    def new_assignment(self, batch: int, device: torch.device) -> torch.Tensor:
+        """A balanced random elite slot in [0, num_elites) per sample: (batch,) long."""
+        perm = torch.randperm(batch, device=device, generator=self.generator)
+        return perm % self.num_elites
+
+    def _noise(self, like: torch.Tensor) -> torch.Tensor:
+        return torch.randn(
+            like.shape, device=like.device, dtype=like.dtype, generator=self.generator
+        )
+
+    def _predict_all(self, obs, act) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every elite on every sample: mean, var (n_elites, B, obs_dim + 1)."""
+        return self.model.predict(obs, act, self.model.elites)
+
+    def _predict_assigned(self, obs, act, slot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each sample through its own elite ``slot`` (B,): mean, var (B, obs_dim + 1).
+
+        Balanced slots run grouped (each member sees only its B / n_elites samples).
+        """
+        batch, n_el = obs.shape[0], self.num_elites
+        counts = torch.bincount(slot, minlength=n_el)
+        if batch % n_el == 0 and bool((counts == batch // n_el).all()):
+            order = torch.argsort(slot, stable=True)
+            grouped_obs = obs[order].view(n_el, batch // n_el, -1)
+            grouped_act = act[order].view(n_el, batch // n_el, -1)
+            mean, var = self.model.predict(grouped_obs, grouped_act, self.model.elites)
+            mean, var = mean.reshape(batch, -1), var.reshape(batch, -1)
+            inverse = torch.empty_like(order)
+            inverse[order] = torch.arange(batch, device=order.device)
+            return mean[inverse], var[inverse]
+        mean, var = self._predict_all(obs, act)
+        rows = torch.arange(batch, device=obs.device)
+        return mean[slot, rows], var[slot, rows]
+
+    def step(
+        self,
+        obs: torch.Tensor,
+        act: torch.Tensor,
+        mode: str = "random-member",
+        slot: torch.Tensor | None = None,
+        sample: bool = True,
+        with_disagreement: bool = False,
+    ) -> StepResult:
+        """One model step for (B, obs_dim) states and (B, act_dim) actions.
+
+        ``slot`` (B,) fixes each sample's elite for ``TSinf``; ``sample`` draws from the
+        predicted Gaussian (reparameterised, so gradients flow) instead of using its mean.
+        """
+        if mode not in PROPAGATION_MODES:
+            raise ValueError(f"unknown propagation mode {mode!r}; use one of {PROPAGATION_MODES}")
+        disagreement = None
+        if mode == "mean" or mode == "random-member" or with_disagreement:
+            all_mean, all_var = self._predict_all(obs, act)
+            if with_disagreement:
+                std = self.model.target_norm.std
+                disagreement = (all_mean[:, :, :-1] / std[:-1]).std(dim=0, unbiased=False).mean(-1)
+        if mode == "mean":
+            mean, var = all_mean.mean(0), all_var.mean(0)
+            sample = False
+        else:
+            if mode == "random-member":
+                slot = torch.randint(0, self.num_elites, (obs.shape[0],), device=obs.device,
+                                     generator=self.generator)  # fmt: skip
+            elif mode == "TS1" or slot is None:
+                slot = self.new_assignment(obs.shape[0], obs.device)
+            if with_disagreement or mode == "random-member":
+                rows = torch.arange(obs.shape[0], device=obs.device)
+                mean, var = all_mean[slot, rows], all_var[slot, rows]
+            else:
+                mean, var = self._predict_assigned(obs, act, slot)
+        if sample and self.model.probabilistic:
+            mean = mean + var.sqrt() * self._noise(mean)
+        next_obs = obs + mean[:, :-1]
+        return StepResult(next_obs, mean[:, -1], self.termination_fn(next_obs), disagreement)
+
+    def rollout(
+        self,
+        start_obs: torch.Tensor,
+        horizon: int,
+        policy: Policy | None = None,
+        actions: torch.Tensor | None = None,
+        mode: str = "random-member",
+        sample: bool = True,
+        with_disagreement: bool = False,
+    ) -> Rollout:
+        """Roll B start states (B, obs_dim) forward ``horizon`` steps.
+
+        Actions come from ``policy`` (closed loop) or from ``actions`` (H, B, act_dim) (open
+        loop). Terminated samples are frozen and masked out by ``valid`` afterwards.
+        """
+        if (policy is None) == (actions is None):
+            raise ValueError("give exactly one of policy or actions")
+        batch = start_obs.shape[0]
+        slot = self.new_assignment(batch, start_obs.device) if mode == "TSinf" else None
+        alive = torch.ones(batch, dtype=torch.bool, device=start_obs.device)
+        obs = start_obs
+        out: dict[str, list[torch.Tensor]] = {k: [] for k in Rollout._fields}
+        for t in range(horizon):
+            act = policy(obs) if actions is None else actions[t]
+            res = self.step(obs, act, mode, slot, sample, with_disagreement)
+            out["obs"].append(obs)
+            out["act"].append(act)
+            out["reward"].append(res.reward)
+            out["next_obs"].append(res.next_obs)
+            out["done"].append(res.done)
+            out["valid"].append(alive)
+            if with_disagreement:
+                out["disagreement"].append(res.disagreement)
+            alive = alive & ~res.done
+            obs = torch.where(alive.unsqueeze(-1), res.next_obs, obs)
+        stacked = {k: torch.stack(v) if v else None for k, v in out.items()}
+        return Rollout(**stacked)

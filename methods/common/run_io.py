@@ -1,0 +1,156 @@
+"""Run output: atomic writes, tidy CSV logs and provenance (the run-output contract)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import torch
+import yaml
+
+from methods.common.errors import UserError
+
+RETURNS_COLUMNS = ("env_step", "eval_return_mean", "eval_return_std", "n_episodes")
+METRICS_COLUMNS = ("env_step", "name", "value")
+TRACKED_PACKAGES = ("torch", "numpy", "gymnasium", "mujoco", "dm_control", "scipy", "pandas",
+                    "snakemake", "mbrl-spectrum")  # fmt: skip
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644 & ~_UMASK)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_torch_save(obj, path: Path) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def format_value(value) -> str:
+    """Deterministic text for a CSV cell (floats with 10 significant digits)."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return str(value)
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence]) -> str:
+    lines = [",".join(columns)]
+    lines += [",".join(format_value(v) for v in row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def provenance(device: torch.device, seed: int) -> dict:
+    """What produced a run: code version, packages, hardware, threads, seed."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": None if status is None else bool(status),
+        "packages": package_versions(),
+        "python": platform.python_version(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else
+        platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "host": socket.gethostname(),
+        "seed": seed,
+    }  # fmt: skip
+
+
+class RunWriter:
+    """Writes one run directory: config.yaml, meta.json, returns.csv, metrics.csv, timings.csv.
+
+    ``metrics.csv`` holds deterministic quantities; wall-clock measurements go to
+    ``timings.csv`` (same long format) so that reruns compare byte for byte.
+    The CSVs are rewritten atomically at every flush, so a killed run keeps its partial logs.
+    """
+
+    def __init__(self, out_dir: Path, config: dict, device: torch.device, seed: int):
+        self.out_dir = Path(out_dir)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create output directory {self.out_dir}: {exc}") from None
+        if not os.access(self.out_dir, os.W_OK):
+            raise UserError(f"output directory {self.out_dir} is not writable")
+        self.returns: list[tuple] = []
+        self.metrics: list[tuple] = []
+        self.timings: list[tuple] = []
+        self._start = time.time()
+        self.meta = provenance(device, seed)
+        self.meta["start_time"] = datetime.now(timezone.utc).isoformat()
+        atomic_write_text(self.out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=True))
+
+    def log_return(self, env_step: int, mean: float, std: float, n_episodes: int) -> None:
+        self.returns.append((env_step, float(mean), float(std), n_episodes))
+
+    def log_metrics(self, env_step: int, values: dict[str, float]) -> None:
+        self.metrics.extend((env_step, k, float(v)) for k, v in sorted(values.items()))
+
+    def log_timings(self, env_step: int, values: dict[str, float]) -> None:
+        self.timings.extend((env_step, k, float(v)) for k, v in sorted(values.items()))
+
+    def flush(self) -> None:
+        atomic_write_text(self.out_dir / "returns.csv", csv_text(RETURNS_COLUMNS, self.returns))
+        atomic_write_text(self.out_dir / "metrics.csv", csv_text(METRICS_COLUMNS, self.metrics))
+        atomic_write_text(self.out_dir / "timings.csv", csv_text(METRICS_COLUMNS, self.timings))
+
+    def save_checkpoint(self, name: str, obj) -> None:
+        atomic_torch_save(obj, self.out_dir / name)
+
+    def finish(self) -> None:
+        """Flush the logs, then write meta.json last: its presence marks a finished run."""
+        self.flush()
+        self.meta["end_time"] = datetime.now(timezone.utc).isoformat()
+        self.meta["wall_seconds"] = round(time.time() - self._start, 3)
+        atomic_write_text(self.out_dir / "meta.json", json.dumps(self.meta, indent=2) + "\n")

@@ -1,0 +1,185 @@
+"""Soft actor-critic: tanh-Gaussian actor, vectorised twin critics, automatic temperature."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from methods.common.buffer import Batch
+from methods.common.ensemble import EnsembleLinear
+
+LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
+
+
+@dataclass
+class SACParams:
+    """Hyperparameters of the SAC learner (shared by SAC, MBPO and Dyna)."""
+
+    hidden: int = 256
+    layers: int = 2
+    gamma: float = 0.99
+    tau: float = 0.005
+    lr_actor: float = 3e-4
+    lr_critic: float = 3e-4
+    lr_alpha: float = 3e-4
+    init_alpha: float = 1.0
+    target_entropy_scale: float = 1.0  # target entropy = -scale * act_dim
+
+
+def _adam(params, lr: float) -> torch.optim.Optimizer:
+    """Adam with the fused kernel where this torch build has it for the params' device."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr)
+
+
+class Actor(nn.Module):
+    """obs (B, obs_dim) -> tanh-squashed Gaussian over actions in [-1, 1]^act_dim."""
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: int, layers: int):
+        super().__init__()
+        dims = [obs_dim] + [hidden] * layers
+        mods: list[nn.Module] = []
+        for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
+            mods += [nn.Linear(d_in, d_out), nn.ReLU()]
+        self.trunk = nn.Sequential(*mods)
+        self.head = nn.Linear(hidden, 2 * act_dim)
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, raw = self.head(self.trunk(obs)).chunk(2, dim=-1)
+        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(raw) + 1)
+        return mean, log_std
+
+    def sample(
+        self, obs: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised action (B, act_dim) and its log-probability (B,)."""
+        mean, log_std = self(obs)
+        noise = torch.randn(mean.shape, device=mean.device, dtype=mean.dtype, generator=generator)
+        pre_tanh = mean + log_std.exp() * noise
+        log_prob = (-0.5 * noise**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        # log|d tanh(u)/du| = 2 (log 2 - u - softplus(-2u)), numerically stable
+        log_prob -= (2 * (math.log(2) - pre_tanh - F.softplus(-2 * pre_tanh))).sum(-1)
+        return torch.tanh(pre_tanh), log_prob
+
+    def deterministic(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self(obs)[0])
+
+
+class TwinCritic(nn.Module):
+    """Two Q-networks as one ensemble: (obs, act) (B, ...) -> Q (2, B)."""
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: int, layers: int):
+        super().__init__()
+        dims = [obs_dim + act_dim] + [hidden] * layers + [1]
+        self.layers = nn.ModuleList(
+            EnsembleLinear(2, d_in, d_out) for d_in, d_out in zip(dims[:-1], dims[1:], strict=True)
+        )
+
+    def forward(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([obs, act], dim=-1).unsqueeze(0).expand(2, -1, -1)
+        for layer in self.layers[:-1]:
+            x = F.relu(layer(x))
+        return self.layers[-1](x).squeeze(-1)
+
+
+class SACAgent(nn.Module):
+    """The SAC learner. ``update`` runs one critic, actor and temperature step."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        params: SACParams,
+        device: torch.device | str = "cpu",
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self.params = params
+        self.generator = generator
+        self.actor = Actor(obs_dim, act_dim, params.hidden, params.layers)
+        self.critic = TwinCritic(obs_dim, act_dim, params.hidden, params.layers)
+        self.critic_target = TwinCritic(obs_dim, act_dim, params.hidden, params.layers)
+        self.critic_target.load_state_dict(self.critic.state_dict())
+        self.critic_target.requires_grad_(False)
+        self.log_alpha = nn.Parameter(torch.tensor(math.log(params.init_alpha)))
+        self.target_entropy = -params.target_entropy_scale * act_dim
+        self.to(device)
+        self.actor_opt = _adam(self.actor.parameters(), params.lr_actor)
+        self.critic_opt = _adam(self.critic.parameters(), params.lr_critic)
+        self.alpha_opt = _adam([self.log_alpha], params.lr_alpha)
+        self._critic_params = list(self.critic.parameters())
+        self._target_params = list(self.critic_target.parameters())
+        self._stats: dict[str, torch.Tensor] = {}
+        self._n_stats = 0
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        return self.log_alpha.exp()
+
+    @torch.no_grad()
+    def act(self, obs: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
+        """Actions (B, act_dim) for observations (B, obs_dim)."""
+        if deterministic:
+            return self.actor.deterministic(obs)
+        return self.actor.sample(obs, self.generator)[0]
+
+    def update(self, batch: Batch) -> None:
+        """One gradient step of critics, actor and temperature on a (B, ...) batch."""
+        p = self.params
+        alpha = self.alpha.detach()
+        with torch.no_grad():
+            next_act, next_logp = self.actor.sample(batch.next_obs, self.generator)
+            q_next = self.critic_target(batch.next_obs, next_act).min(0).values
+            target = batch.reward + p.gamma * (1.0 - batch.terminated) * (
+                q_next - alpha * next_logp
+            )
+        q = self.critic(batch.obs, batch.act)
+        critic_loss = ((q - target) ** 2).mean(-1).sum()
+        self.critic_opt.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.critic_opt.step()
+
+        self.critic.requires_grad_(False)
+        act, logp = self.actor.sample(batch.obs, self.generator)
+        q_pi = self.critic(batch.obs, act).min(0).values
+        actor_loss = (alpha * logp - q_pi).mean()
+        self.actor_opt.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        self.actor_opt.step()
+        self.critic.requires_grad_(True)
+
+        alpha_loss = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean()
+        self.alpha_opt.zero_grad(set_to_none=True)
+        alpha_loss.backward()
+        self.alpha_opt.step()
+
+        with torch.no_grad():
+            torch._foreach_lerp_(self._target_params, self._critic_params, p.tau)
+        self._accumulate(
+            critic_loss=critic_loss.detach(),
+            actor_loss=actor_loss.detach(),
+            alpha=alpha,
+            entropy=-logp.detach().mean(),
+            q_mean=q.detach().mean(),
+        )
+
+    def _accumulate(self, **values: torch.Tensor) -> None:
+        for key, value in values.items():
+            self._stats[key] = self._stats.get(key, 0.0) + value
+        self._n_stats += 1
+
+    def pop_stats(self) -> dict[str, float]:
+        """Mean of each training statistic since the last call (one host sync)."""
+        if not self._n_stats:
+            return {}
+        keys = list(self._stats)
+        values = torch.stack([self._stats[k] for k in keys]).div(self._n_stats).tolist()
+        self._stats, self._n_stats = {}, 0
+        return {f"sac/{k}": v for k, v in zip(keys, values, strict=True)}

@@ -1,0 +1,161 @@
+"""The shared run loop: act in the real env, store, train, evaluate on a seeded eval env."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from methods.common.buffer import ReplayBuffer
+from methods.common.envs import EnvSpec, make_env
+from methods.common.errors import UserError
+from methods.common.run_io import RunWriter
+from methods.common.seeding import Seeds
+
+
+@dataclass
+class RunSettings:
+    """Budget and evaluation settings shared by every method (all counts in agent steps)."""
+
+    env_steps: int = 10_000  # real environment steps of the run (default per env)
+    eval_every: int = 1000  # evaluate after every this many env steps
+    eval_episodes: int = 5  # deterministic-policy episodes per evaluation
+    random_steps: int = 1000  # initial uniformly random actions
+    buffer_size: int = 1_000_000  # real replay capacity
+
+    @classmethod
+    def env_defaults(cls, spec: EnvSpec) -> dict:
+        return {"env_steps": spec.env_steps, "eval_every": spec.eval_every}
+
+    def validate(self, spec: EnvSpec) -> None:
+        for key in ("env_steps", "eval_every", "eval_episodes", "buffer_size"):
+            if getattr(self, key) <= 0:
+                raise UserError(f"'{key}' must be positive, got {getattr(self, key)}")
+        if self.random_steps < 0:
+            raise UserError(f"'random_steps' must be >= 0, got {self.random_steps}")
+
+
+@dataclass
+class RunContext:
+    """Everything a method needs to run once."""
+
+    env_id: str
+    spec: EnvSpec
+    variant: str
+    seed: int
+    seeds: Seeds
+    device: torch.device
+    writer: RunWriter
+    obs_dim: int
+    act_dim: int
+
+
+class Agent(Protocol):
+    """What the shared loop needs from a method."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Exploration action for one observation."""
+
+    def eval_act(self, obs: np.ndarray) -> np.ndarray:
+        """Deterministic action for evaluation."""
+
+    def after_step(self, step: int, buffer: ReplayBuffer) -> None:
+        """Train after the step-th real transition was stored."""
+
+    def on_reset(self, obs: np.ndarray) -> None:
+        """A real episode started at ``obs``."""
+
+    def pop_metrics(self) -> tuple[dict[str, float], dict[str, float]]:
+        """(deterministic metrics, wall-clock timings) since the last call."""
+
+    def checkpoints(self) -> dict[str, object]:
+        """File name -> object to save at the end (policy.pt, model.pt)."""
+
+
+def show_progress() -> bool:
+    """A progress bar only in an interactive terminal, never in CI or Snakemake logs."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def evaluate(agent: Agent, eval_env, episodes: int, seed: int) -> tuple[np.ndarray, float]:
+    """Returns of ``episodes`` deterministic episodes (same start seeds every call), ms/action."""
+    returns = np.zeros(episodes)
+    n_actions, act_seconds = 0, 0.0
+    for episode in range(episodes):
+        obs, _ = eval_env.reset(seed=seed + episode)
+        done = False
+        while not done:
+            start = time.perf_counter()
+            action = agent.eval_act(obs)
+            act_seconds += time.perf_counter() - start
+            n_actions += 1
+            obs, reward, terminated, truncated, _ = eval_env.step(action)
+            returns[episode] += reward
+            done = terminated or truncated
+    return returns, 1000.0 * act_seconds / max(1, n_actions)
+
+
+def check_finite(ctx: RunContext, step: int, values: dict[str, float]) -> None:
+    """Stop the run, keeping its partial logs, when a logged quantity is NaN or inf."""
+    bad = [k for k, v in values.items() if not np.isfinite(v)]
+    if bad:
+        ctx.writer.flush()
+        raise UserError(
+            f"non-finite {', '.join(bad)} in variant={ctx.variant} env={ctx.env_id} "
+            f"seed={ctx.seed} at env_step={step}; partial logs kept in {ctx.writer.out_dir}"
+        )
+
+
+def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent, buffer: ReplayBuffer) -> None:
+    """Interact for ``settings.env_steps`` steps, training and evaluating along the way."""
+    env, eval_env = make_env(ctx.env_id), make_env(ctx.env_id)
+    env.action_space.seed(ctx.seeds.ints["explore"])
+    obs, _ = env.reset(seed=ctx.seeds.ints["env"])
+    agent.on_reset(obs)
+    episode_return, train_returns = 0.0, []
+    rng = ctx.seeds.numpy_gen
+    act_dim = env.action_space.shape[0]
+    progress = None
+    if show_progress():
+        from tqdm import tqdm
+
+        progress = tqdm(total=settings.env_steps, desc=f"{ctx.variant} {ctx.env_id}", unit="step")
+    for step in range(1, settings.env_steps + 1):
+        if step <= settings.random_steps:
+            action = rng.uniform(-1.0, 1.0, act_dim).astype(np.float32)
+        else:
+            action = agent.act(obs)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        buffer.add(obs, action, reward, next_obs, terminated)
+        episode_return += float(reward)
+        agent.after_step(step, buffer)
+        obs = next_obs
+        if terminated or truncated:
+            train_returns.append(episode_return)
+            episode_return = 0.0
+            obs, _ = env.reset()
+            agent.on_reset(obs)
+        if step % settings.eval_every == 0 or step == settings.env_steps:
+            returns, ms_per_action = evaluate(
+                agent, eval_env, settings.eval_episodes, ctx.seeds.ints["eval_env"]
+            )
+            metrics, timings = agent.pop_metrics()
+            if train_returns:
+                metrics["train/episode_return"] = float(np.mean(train_returns))
+                train_returns = []
+            check_finite(ctx, step, {**metrics, "eval_return": float(returns.mean())})
+            ctx.writer.log_return(step, returns.mean(), returns.std(), len(returns))
+            ctx.writer.log_metrics(step, metrics)
+            ctx.writer.log_timings(step, {**timings, "time/policy_ms_per_action": ms_per_action})
+            ctx.writer.flush()
+        if progress is not None:
+            progress.update(1)
+    if progress is not None:
+        progress.close()
+    for name, obj in agent.checkpoints().items():
+        ctx.writer.save_checkpoint(name, obj)

@@ -1,0 +1,27 @@
+"""Method name -> module. Each module has a ``Config`` dataclass and ``train(cfg, ctx)``."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from types import ModuleType
+
+from methods.common.errors import UserError
+
+METHOD_MODULES = {
+    "sac": "methods.sac",
+}
+
+
+def get_method(name: str) -> ModuleType:
+    if name not in METHOD_MODULES:
+        raise UserError(f"unknown method '{name}'; known methods: {', '.join(METHOD_MODULES)}")
+    return importlib.import_module(METHOD_MODULES[name])
+
+
+def all_config_keys() -> set[str]:
+    """Every key any method accepts (config 'defaults' may name keys of other methods)."""
+    keys: set[str] = set()
+    for name in METHOD_MODULES:
+        keys |= {f.name for f in dataclasses.fields(get_method(name).Config)}
+    return keys
