@@ -41,8 +41,10 @@ def summarize(run_dir: Path, threshold: float, within: int) -> dict:
         "reached_within_budget": first is not None and first <= within,
         "best_return_within_budget": float(in_budget.eval_return_mean.max()),
         "final_return": float(returns.eval_return_mean.iloc[-1]),
-        "curve": {int(s): round(float(r), 1) for s, r in
-                  zip(returns.env_step, returns.eval_return_mean, strict=True)},  # fmt: skip
+        "curve": {
+            int(s): round(float(r), 1)
+            for s, r in zip(returns.env_step, returns.eval_return_mean, strict=True)
+        },  # fmt: skip
         "wall_seconds": meta["wall_seconds"],
         "git_commit": meta["git_commit"],
     }

@@ -1,6 +1,6 @@
 """Does SAC learn? Thresholds from the foundation issue; prints one JSON line per run.
 
-    python benchmarks/learning_sac.py [--seeds 5] [--threads 1] [--out benchmarks/results/learning_sac]
+    python benchmarks/learning_sac.py [--seeds 5] [--threads 1] [--out DIR]
 
 Targets: InvertedPendulum-v5 mean eval return >= 950 within 15k env steps in >= 4 of 5
 seeds; Pendulum-v1 >= -200 within 10k steps. The last line is a JSON summary.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _runs import ROOT, run_once, success_count, summarize
@@ -27,19 +28,26 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_sac"))
     parser.add_argument("--envs", nargs="*", default=[t[0] for t in TASKS])
+    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel")
     args = parser.parse_args()
     summary = {}
     for env, threshold, budget, needed in TASKS:
         if env not in args.envs:
             continue
+        overrides = [f"env_steps={budget}", "eval_every=1000"]
+
+        def one(seed, env=env, overrides=overrides):
+            return run_once(
+                "sac", env, seed, Path(args.out), "config/config.yaml", args.threads, overrides
+            )
+
         rows = []
-        for seed in range(args.seeds):
-            run_dir = run_once("sac", env, seed, Path(args.out), "config/config.yaml",
-                               args.threads, [f"env_steps={budget}", "eval_every=1000"])  # fmt: skip
-            row = {"variant": "sac", "env": env, "seed": seed, "threshold": threshold,
-                   "budget": budget, **summarize(run_dir, threshold, budget)}  # fmt: skip
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for seed, run_dir in enumerate(pool.map(one, range(args.seeds))):
+                row = {"variant": "sac", "env": env, "seed": seed, "threshold": threshold}
+                row.update(budget=budget, **summarize(run_dir, threshold, budget))
+                rows.append(row)
+                print(json.dumps(row), flush=True)
         hits = success_count(rows)
         summary[env] = {"successes": hits, "seeds": len(rows), "needed": needed * len(rows) // 5,
                         "pass": hits >= needed * len(rows) // 5}  # fmt: skip

@@ -126,7 +126,7 @@ def resolve(
 
     def apply(layer: dict, source: str, strict: bool) -> None:
         for key, value in (layer or {}).items():
-            if key == "method":
+            if key in ("method", "envs"):
                 continue
             if key not in types_:
                 if strict or key not in all_known_keys:

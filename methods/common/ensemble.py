@@ -62,6 +62,7 @@ class FitConfig:
     max_epochs: int = 200
     patience: int = 5  # epochs without a >1% holdout improvement of any member
     min_improvement: float = 0.01
+    nll_beta: float = 0.0  # 0 = plain Gaussian NLL (PETS/MBPO); 0.5 = beta-NLL (Seitzer 2022)
 
 
 class GaussianEnsemble(nn.Module):
@@ -135,15 +136,20 @@ class GaussianEnsemble(nn.Module):
         return self.target_norm.inverse(mean), var
 
     # ----- training -----
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def loss(self, x: torch.Tensor, y: torch.Tensor, nll_beta: float = 0.0) -> torch.Tensor:
         """Gaussian NLL (or MSE) summed over members, averaged over samples and dims.
 
-        ``x`` (E, B, in), ``y`` (E, B, out), both normalised.
+        ``x`` (E, B, in), ``y`` (E, B, out), both normalised. ``nll_beta`` > 0 weights each
+        term by the detached variance**beta (beta-NLL), which keeps high-variance dims from
+        starving the mean's gradient.
         """
         mean, logvar = self.forward_normalized(x)
         if not self.probabilistic:
             return ((mean - y) ** 2).mean(dim=(1, 2)).sum()
-        nll = ((mean - y) ** 2 * torch.exp(-logvar) + logvar).mean(dim=(1, 2)).sum()
+        terms = (mean - y) ** 2 * torch.exp(-logvar) + logvar
+        if nll_beta:
+            terms = terms * torch.exp(nll_beta * logvar.detach())
+        nll = terms.mean(dim=(1, 2)).sum()
         return nll + 0.01 * (self.max_logvar.sum() - self.min_logvar.sum())
 
     @torch.no_grad()
@@ -197,7 +203,7 @@ class GaussianEnsemble(nn.Module):
             total = torch.zeros((), device=device)
             for start in range(0, n_train, config.batch_size):
                 batch = idx[:, start : start + config.batch_size]
-                loss = self.loss(x_train[batch], y_train[batch])
+                loss = self.loss(x_train[batch], y_train[batch], config.nll_beta)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

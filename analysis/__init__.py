@@ -1,0 +1,1 @@
+"""Pure functions over tidy run tables: aggregation, statistics, model error, plots."""

@@ -1,0 +1,84 @@
+"""Figures, one function each; ``python -m analysis.plots NAME INPUT... OUTPUT.pdf OUTPUT.png``."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from methods.common.run_io import atomic_write_bytes  # noqa: E402
+
+FAMILY_COLOURS = {"sac": "#4C72B0", "mbpo": "#DD8452", "dyna": "#55A868", "mpc": "#C44E52",
+                  "bptt": "#8172B3"}  # fmt: skip
+
+
+def save(fig: plt.Figure, outputs: list[str]) -> None:
+    """Write the figure to each path (format from the suffix) atomically.
+
+    PDFs carry no creation date so reruns give identical bytes.
+    """
+    for out in outputs:
+        buffer = io.BytesIO()
+        metadata = {"CreationDate": None} if out.endswith(".pdf") else {"Software": None}
+        fig.savefig(buffer, format=Path(out).suffix[1:], bbox_inches="tight", metadata=metadata)
+        atomic_write_bytes(Path(out), buffer.getvalue())
+    plt.close(fig)
+
+
+def variant_palette(frame: pd.DataFrame) -> dict[str, str]:
+    """One colour per variant, shades of its method family's colour."""
+    palette = {}
+    for method, group in frame.groupby("method"):
+        variants = sorted(group.variant.unique())
+        base = FAMILY_COLOURS.get(method, "#777777")
+        shades = sns.light_palette(base, n_colors=len(variants) + 2)[2:] if len(variants) > 1 \
+            else [base]  # fmt: skip
+        palette.update(dict(zip(variants, shades, strict=True)))
+    return palette
+
+
+def learning_curves(returns: pd.DataFrame) -> plt.Figure:
+    """Eval return vs env steps per env, every variant, mean with a 95% bootstrap CI band."""
+    envs = sorted(returns.env.unique())
+    cols = min(3, len(envs))
+    rows = -(-len(envs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
+    palette = variant_palette(returns)
+    for ax, env in zip(axes.flat, envs, strict=False):
+        data = returns[returns.env == env]
+        sns.lineplot(data=data, x="env_step", y="eval_return_mean", hue="variant",
+                     palette=palette, errorbar=("ci", 95), n_boot=1000, seed=0, ax=ax)  # fmt: skip
+        n_seeds = data.groupby("variant").seed.nunique().max()
+        ax.set(title=f"{env} ({n_seeds} seeds)", xlabel="env steps",
+               ylabel="eval return (deterministic policy)")  # fmt: skip
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(envs) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {"learning_curves": (learning_curves, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    name, rest = argv[0], argv[1:]
+    if name not in FIGURES:
+        print(f"error: unknown figure '{name}'; known: {', '.join(FIGURES)}", file=sys.stderr)
+        return 2
+    fn, n_inputs = FIGURES[name]
+    tables = [pd.read_parquet(p) for p in rest[:n_inputs]]
+    save(fn(*tables), rest[n_inputs:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

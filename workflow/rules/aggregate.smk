@@ -1,0 +1,17 @@
+# Every run's CSVs -> tidy tables.
+
+
+rule aggregate:
+    input:
+        returns=run_files("returns.csv"),
+        metrics=run_files("metrics.csv"),
+        meta=run_files("meta.json"),
+    output:
+        returns="results/tables/returns.parquet",
+        metrics="results/tables/metrics.parquet",
+    log:
+        "logs/aggregate.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.aggregate --out-dir results/tables {input.meta} > {log} 2>&1"

@@ -1,0 +1,41 @@
+# Shared helpers: which runs exist, and where their files live.
+import hashlib
+import json
+from pathlib import Path
+
+CONFIG_FILE = (
+    workflow.overwrite_configfiles[-1]
+    if workflow.overwrite_configfiles
+    else "config/config.yaml"
+)
+SEEDS = (
+    list(range(config["seeds"])) if isinstance(config["seeds"], int) else config["seeds"]
+)
+RUN_DIR = "results/runs/{variant}/{env}/s{seed}"
+
+
+def variant_envs(variant):
+    """Envs a variant runs on: its own `envs` list (if any) intersected with the tier's."""
+    only = config["variants"][variant].get("envs")
+    return [e for e in config["envs"] if only is None or e in only]
+
+
+def all_runs():
+    """(variant, env, seed) of every run of this tier."""
+    return [
+        (v, e, s) for v in config["variants"] for e in variant_envs(v) for s in SEEDS
+    ]
+
+
+def run_files(name):
+    return [RUN_DIR.format(variant=v, env=e, seed=s) + f"/{name}" for v, e, s in all_runs()]
+
+
+def settings_fingerprint(wildcards):
+    """Changes when anything that shapes this run's resolved config changes."""
+    relevant = {
+        "defaults": config.get("defaults", {}),
+        "env": config.get("env_settings", {}).get(wildcards.env, {}),
+        "variant": config["variants"][wildcards.variant],
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
