@@ -10,6 +10,8 @@ from methods.common.errors import UserError
 
 METHOD_MODULES = {
     "sac": "methods.sac",
+    "mbpo": "methods.mbpo",
+    "dyna": "methods.dyna",
 }
 
 

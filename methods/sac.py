@@ -80,6 +80,9 @@ class PolicyAgent:
     def checkpoints(self) -> dict[str, object]:
         return {"policy.pt": self.sac.state_dict()}
 
+    def predicted_return(self, start_obs: np.ndarray) -> float | None:
+        return None
+
 
 def train(cfg: Config, ctx: RunContext) -> None:
     """Train SAC for ``cfg.env_steps`` real steps."""

@@ -76,18 +76,28 @@ class Agent(Protocol):
     def checkpoints(self) -> dict[str, object]:
         """File name -> object to save at the end (policy.pt, model.pt)."""
 
+    def predicted_return(self, start_obs: np.ndarray) -> float | None:
+        """The model's predicted return of the eval policy from (N, obs_dim) starts, if any."""
+
 
 def show_progress() -> bool:
     """A progress bar only in an interactive terminal, never in CI or Snakemake logs."""
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
-def evaluate(agent: Agent, eval_env, episodes: int, seed: int) -> tuple[np.ndarray, float]:
-    """Returns of ``episodes`` deterministic episodes (same start seeds every call), ms/action."""
+def evaluate(
+    agent: Agent, eval_env, episodes: int, seed: int
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Deterministic episodes from the same start seeds every call.
+
+    Returns the episode returns (episodes,), ms per action, and start states (episodes, obs_dim).
+    """
     returns = np.zeros(episodes)
+    starts = []
     n_actions, act_seconds = 0, 0.0
     for episode in range(episodes):
         obs, _ = eval_env.reset(seed=seed + episode)
+        starts.append(obs)
         done = False
         while not done:
             start = time.perf_counter()
@@ -97,7 +107,7 @@ def evaluate(agent: Agent, eval_env, episodes: int, seed: int) -> tuple[np.ndarr
             obs, reward, terminated, truncated, _ = eval_env.step(action)
             returns[episode] += reward
             done = terminated or truncated
-    return returns, 1000.0 * act_seconds / max(1, n_actions)
+    return returns, 1000.0 * act_seconds / max(1, n_actions), np.stack(starts)
 
 
 def check_finite(ctx: RunContext, step: int, values: dict[str, float]) -> None:
@@ -141,10 +151,14 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent, buffer: Repla
             obs, _ = env.reset()
             agent.on_reset(obs)
         if step % settings.eval_every == 0 or step == settings.env_steps:
-            returns, ms_per_action = evaluate(
+            returns, ms_per_action, starts = evaluate(
                 agent, eval_env, settings.eval_episodes, ctx.seeds.ints["eval_env"]
             )
             metrics, timings = agent.pop_metrics()
+            predicted = agent.predicted_return(starts)
+            if predicted is not None:
+                metrics["model/predicted_return"] = predicted
+                metrics["model/return_gap"] = predicted - float(returns.mean())
             if train_returns:
                 metrics["train/episode_return"] = float(np.mean(train_returns))
                 train_returns = []

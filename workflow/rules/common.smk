@@ -9,7 +9,9 @@ CONFIG_FILE = (
     else "config/config.yaml"
 )
 SEEDS = (
-    list(range(config["seeds"])) if isinstance(config["seeds"], int) else config["seeds"]
+    list(range(config["seeds"]))
+    if isinstance(config["seeds"], int)
+    else config["seeds"]
 )
 RUN_DIR = "results/runs/{variant}/{env}/s{seed}"
 
@@ -28,7 +30,10 @@ def all_runs():
 
 
 def run_files(name):
-    return [RUN_DIR.format(variant=v, env=e, seed=s) + f"/{name}" for v, e, s in all_runs()]
+    return [
+        str(Path(RUN_DIR.format(variant=v, env=e, seed=s)) / name)
+        for v, e, s in all_runs()
+    ]
 
 
 def settings_fingerprint(wildcards):
@@ -38,4 +43,6 @@ def settings_fingerprint(wildcards):
         "env": config.get("env_settings", {}).get(wildcards.env, {}),
         "variant": config["variants"][wildcards.variant],
     }
-    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[
+        :16
+    ]

@@ -3,24 +3,24 @@
 
 rule train:
     output:
-        returns=RUN_DIR + "/returns.csv",
-        metrics=RUN_DIR + "/metrics.csv",
-        meta=RUN_DIR + "/meta.json",
+        returns="results/runs/{variant}/{env}/s{seed}/returns.csv",
+        metrics="results/runs/{variant}/{env}/s{seed}/metrics.csv",
+        meta="results/runs/{variant}/{env}/s{seed}/meta.json",
     log:
         "logs/train/{variant}/{env}/s{seed}.log",
     benchmark:
-        RUN_DIR + "/benchmark.tsv"
+        "results/runs/{variant}/{env}/s{seed}/benchmark.tsv"
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    threads: config.get("threads", 1)
+    resources:
+        mem_mb=4000,
+        runtime=lambda w: config.get("runtime_minutes", 600),
     params:
         config_file=CONFIG_FILE,
         fingerprint=settings_fingerprint,
         device=config.get("device", "auto"),
         out=lambda w: RUN_DIR.format(**w),
-    threads: config.get("threads", 1)
-    resources:
-        mem_mb=4000,
-        runtime=lambda w: config.get("runtime_minutes", 600),
-    conda:
-        "../envs/mbrl-spectrum.yaml"
     shell:
         "rm -f {params.out}/meta.json && "
         "python -m methods train --variant {wildcards.variant} --env {wildcards.env} "
