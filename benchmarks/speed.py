@@ -5,6 +5,9 @@
 - ensemble train step: 7 members x (4 x 200), batch 256 per member, Hopper dims (11 + 3)
 - ensemble inference: all 7 members on 100k states
 - SAC updates per second: Hopper dims, 256 x 256, batch 256
+- MBPO env steps per second: mbpo-sched on Hopper-v5 at the paper config (G = 20, 7/5
+  ensemble, 100k rollouts per 250 steps), over the 1000 steps after the 5000 random warm-up
+  steps (four model retrains in the window), with the time per phase (--mbpo)
 Run it when nothing else runs: the machine has 2 cores.
 """
 
@@ -13,8 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
+import pandas as pd
 import torch
 
 from methods.common.buffer import ReplayBuffer
@@ -78,11 +86,37 @@ def sac_update(device: torch.device) -> float:
     return timed(update, 300, device)
 
 
+def mbpo_env_steps_per_second(threads: int, device: str, window: int = 1000) -> dict:
+    """Run mbpo-sched on Hopper through the CLI; time the window after the random warm-up."""
+    root = Path(__file__).resolve().parents[1]
+    warmup = 5000
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        cmd = [sys.executable, "-m", "methods", "train", "--variant", "mbpo-sched", "--env",
+               "gym-Hopper-v5", "--seed", "0", "--out", str(out), "--threads", str(threads),
+               "--device", device, "--set", f"env_steps={warmup + window}",
+               "--set", f"eval_every={warmup + window}", "--set", "eval_episodes=1"]  # fmt: skip
+        subprocess.run(cmd, cwd=root, check=True)
+        timings = pd.read_csv(out / "timings.csv")
+        wall = json.loads((out / "meta.json").read_text())["wall_seconds"]
+    phases = {row.name: round(row.value, 2) for row in timings.itertuples()
+              if row.name.endswith("_s")}  # fmt: skip
+    busy = sum(phases.values())
+    return {
+        "benchmark": "mbpo_sched_hopper_paper_config",
+        "env_steps_per_s": round(window / busy, 3),
+        "window_env_steps": window,
+        "phase_seconds": phases,
+        "run_wall_seconds_incl_warmup_and_eval": wall,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mbpo", action="store_true", help="also time MBPO on Hopper (~5 min)")
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     torch.set_num_threads(args.threads)
@@ -97,6 +131,9 @@ def main() -> None:
         value = statistics.median(values)
         result = 1.0 / value if scale is None else value * scale
         print(json.dumps({"benchmark": name, unit: round(result, 4), **context}), flush=True)
+    if args.mbpo:
+        result = mbpo_env_steps_per_second(args.threads, args.device)
+        print(json.dumps({**result, **context}), flush=True)
 
 
 if __name__ == "__main__":

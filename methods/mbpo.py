@@ -58,6 +58,8 @@ class Config(SACConfig, ModelSettings):
             **RunSettings.env_defaults(spec),
             "updates_per_step": spec.updates_per_step,
             "epoch_length": spec.epoch_length,
+            "target_entropy": spec.mbpo_target_entropy,
+            "random_steps": spec.mbpo_random_steps,
         }
 
     def validate(self, spec: EnvSpec) -> None:

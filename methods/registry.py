@@ -12,6 +12,7 @@ METHOD_MODULES = {
     "sac": "methods.sac",
     "mbpo": "methods.mbpo",
     "dyna": "methods.dyna",
+    "mpc": "methods.mpc",
 }
 
 

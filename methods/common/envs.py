@@ -122,6 +122,8 @@ class EnvSpec:
     rollout_schedule: tuple[int, int, int, int] = (20, 100, 1, 1)
     updates_per_step: int = 20
     epoch_length: int = 1000
+    mbpo_target_entropy: float | None = None  # MBPO paper's SAC target entropy
+    mbpo_random_steps: int = 5000  # MBPO paper's initial exploration steps
     action_repeat: int = 1
     family: str = "gym"
     notes: str = ""
@@ -146,19 +148,20 @@ _SPECS = [
             rollout_schedule=(1, 15, 1, 1), epoch_length=200),
     EnvSpec("gym-InvertedPendulum-v5", _gym("InvertedPendulum-v5"), 1000,
             inverted_pendulum_terminates, env_steps=15_000, paper_env_steps=15_000,
-            eval_every=1000, rollout_schedule=(1, 15, 1, 1), epoch_length=250),
+            eval_every=1000, rollout_schedule=(1, 15, 1, 1), epoch_length=250,
+            updates_per_step=10, mbpo_target_entropy=-0.05, mbpo_random_steps=500),
     EnvSpec("gym-Hopper-v5", _gym("Hopper-v5"), 1000, hopper_terminates,
             env_steps=100_000, paper_env_steps=125_000, eval_every=5000,
-            rollout_schedule=(20, 150, 1, 15)),
+            rollout_schedule=(20, 150, 1, 15), mbpo_target_entropy=-1.0),
     EnvSpec("gym-HalfCheetah-v5", _gym("HalfCheetah-v5"), 1000, never_terminates,
             env_steps=100_000, paper_env_steps=400_000, eval_every=5000,
-            rollout_schedule=(20, 150, 1, 1), updates_per_step=40),
+            rollout_schedule=(20, 150, 1, 1), updates_per_step=40, mbpo_target_entropy=-3.0),
     EnvSpec("gym-Walker2d-v5", _gym("Walker2d-v5"), 1000, walker2d_terminates,
             env_steps=100_000, paper_env_steps=300_000, eval_every=5000,
-            rollout_schedule=(20, 150, 1, 1)),
+            rollout_schedule=(20, 150, 1, 1), mbpo_target_entropy=-3.0),
     EnvSpec("gym-Ant-v5", _gym("Ant-v5", include_cfrc_ext_in_observation=False), 1000,
             ant_terminates, env_steps=100_000, paper_env_steps=300_000, eval_every=5000,
-            rollout_schedule=(20, 100, 1, 25),
+            rollout_schedule=(20, 100, 1, 25), mbpo_target_entropy=-4.0,
             notes="27-dim observation without contact forces, as MBPO's truncated Ant"),
     EnvSpec("dmc-cartpole-swingup", _dmc("cartpole", "swingup", 4), 250, never_terminates,
             env_steps=20_000, paper_env_steps=100_000, eval_every=1000,

@@ -135,6 +135,19 @@ class ModelEnv:
         next_obs = obs + mean[:, :-1]
         return StepResult(next_obs, mean[:, -1], self.termination_fn(next_obs), disagreement)
 
+    def _step_grouped(self, obs: torch.Tensor, act: torch.Tensor, sample: bool) -> StepResult:
+        """TSinf step for samples laid out member-major: row j uses elite j // (B / n_elites)."""
+        n_el, batch = self.num_elites, obs.shape[0]
+        per_member = batch // n_el
+        mean, var = self.model.predict(
+            obs.view(n_el, per_member, -1), act.view(n_el, per_member, -1), self.model.elites
+        )
+        mean, var = mean.reshape(batch, -1), var.reshape(batch, -1)
+        if sample and self.model.probabilistic:
+            mean = mean + var.sqrt() * self._noise(mean)
+        next_obs = obs + mean[:, :-1]
+        return StepResult(next_obs, mean[:, -1], self.termination_fn(next_obs), None)
+
     def rollout(
         self,
         start_obs: torch.Tensor,
@@ -148,18 +161,31 @@ class ModelEnv:
         """Roll B start states (B, obs_dim) forward ``horizon`` steps.
 
         Actions come from ``policy`` (closed loop) or from ``actions`` (H, B, act_dim) (open
-        loop). Terminated samples are frozen and masked out by ``valid`` afterwards.
+        loop). Terminated samples are frozen and masked out by ``valid`` afterwards. TSinf
+        with B divisible by the number of elites permutes the batch once into member-major
+        order, so each step is one grouped forward with no gathering.
         """
         if (policy is None) == (actions is None):
             raise ValueError("give exactly one of policy or actions")
         batch = start_obs.shape[0]
-        slot = self.new_assignment(batch, start_obs.device) if mode == "TSinf" else None
+        grouped = mode == "TSinf" and not with_disagreement and batch % self.num_elites == 0
+        slot, inverse = None, None
+        if grouped:
+            perm = torch.randperm(batch, device=start_obs.device, generator=self.generator)
+            inverse = torch.argsort(perm)
+            start_obs = start_obs[perm]
+            actions = None if actions is None else actions[:, perm]
+        elif mode == "TSinf":
+            slot = self.new_assignment(batch, start_obs.device)
         alive = torch.ones(batch, dtype=torch.bool, device=start_obs.device)
         obs = start_obs
         out: dict[str, list[torch.Tensor]] = {k: [] for k in Rollout._fields}
         for t in range(horizon):
             act = policy(obs) if actions is None else actions[t]
-            res = self.step(obs, act, mode, slot, sample, with_disagreement)
+            if grouped:
+                res = self._step_grouped(obs, act, sample)
+            else:
+                res = self.step(obs, act, mode, slot, sample, with_disagreement)
             out["obs"].append(obs)
             out["act"].append(act)
             out["reward"].append(res.reward)
@@ -171,4 +197,6 @@ class ModelEnv:
             alive = alive & ~res.done
             obs = torch.where(alive.unsqueeze(-1), res.next_obs, obs)
         stacked = {k: torch.stack(v) if v else None for k, v in out.items()}
+        if inverse is not None:
+            stacked = {k: None if v is None else v[:, inverse] for k, v in stacked.items()}
         return Rollout(**stacked)

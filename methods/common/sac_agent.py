@@ -27,7 +27,8 @@ class SACParams:
     lr_critic: float = 3e-4
     lr_alpha: float = 3e-4
     init_alpha: float = 1.0
-    target_entropy_scale: float = 1.0  # target entropy = -scale * act_dim
+    target_entropy_scale: float = 1.0  # target entropy = -scale * act_dim ...
+    target_entropy: float | None = None  # ... unless given here directly
 
 
 def _adam(params, lr: float) -> torch.optim.Optimizer:
@@ -109,7 +110,11 @@ class SACAgent(nn.Module):
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.critic_target.requires_grad_(False)
         self.log_alpha = nn.Parameter(torch.tensor(math.log(params.init_alpha)))
-        self.target_entropy = -params.target_entropy_scale * act_dim
+        self.target_entropy = (
+            params.target_entropy
+            if params.target_entropy is not None
+            else -params.target_entropy_scale * act_dim
+        )
         self.to(device)
         self.actor_opt = _adam(self.actor.parameters(), params.lr_actor)
         self.critic_opt = _adam(self.critic.parameters(), params.lr_critic)

@@ -125,6 +125,8 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent, buffer: Repla
     """Interact for ``settings.env_steps`` steps, training and evaluating along the way."""
     env, eval_env = make_env(ctx.env_id), make_env(ctx.env_id)
     env.action_space.seed(ctx.seeds.ints["explore"])
+    if hasattr(agent, "attach_envs"):  # planners that copy the simulator (MPC oracle)
+        agent.attach_envs(env, eval_env)
     obs, _ = env.reset(seed=ctx.seeds.ints["env"])
     agent.on_reset(obs)
     episode_return, train_returns = 0.0, []

@@ -1,0 +1,34 @@
+import torch
+
+from methods.mpc import cem, random_shooting
+
+
+def quadratic_objective(target: torch.Tensor):
+    """Higher is better: -||a - target||^2 summed over the horizon, (P, H, A) -> (P,)."""
+    return lambda c: -((c - target) ** 2).sum(dim=(1, 2))
+
+
+def test_cem_converges_on_a_quadratic_in_a_few_iterations():
+    gen = torch.Generator().manual_seed(0)
+    target = torch.tensor([[0.3, -0.5], [0.8, 0.1], [-0.2, 0.6]])
+    errors = []
+    for iterations in (1, 3, 6):
+        plan = cem(quadratic_objective(target), torch.zeros(3, 2), population=400, elites=40,
+                   iterations=iterations, smoothing=0.1, init_std=0.5, generator=gen)  # fmt: skip
+        errors.append(float((plan - target).abs().max()))
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] < 0.05
+
+
+def test_cem_respects_action_bounds():
+    gen = torch.Generator().manual_seed(1)
+    target = torch.full((4, 1), 3.0)  # optimum outside [-1, 1]
+    plan = cem(quadratic_objective(target), torch.zeros(4, 1), 200, 20, 8, 0.1, 0.5, gen)
+    assert (plan <= 1.0).all() and (plan > 0.95).all()
+
+
+def test_random_shooting_picks_the_best_candidate():
+    gen = torch.Generator().manual_seed(0)
+    target = torch.zeros(2, 1)
+    plan = random_shooting(quadratic_objective(target), 2, 1, 5000, gen, "cpu")
+    assert plan.shape == (2, 1) and float(plan.abs().max()) < 0.1
