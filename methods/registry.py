@@ -13,6 +13,7 @@ METHOD_MODULES = {
     "mbpo": "methods.mbpo",
     "dyna": "methods.dyna",
     "mpc": "methods.mpc",
+    "bptt": "methods.bptt",
 }
 
 
