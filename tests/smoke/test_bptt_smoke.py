@@ -10,7 +10,8 @@ from methods.__main__ import main
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["env_steps=120", "random_steps=60", "eval_every=120", "eval_episodes=1", "hidden=16",
         "model_hidden=16", "model_layers=2", "ensemble_size=3", "num_elites=2",
-        "model_max_epochs=3", "batch_size=16", "diagnostics_every=20", "model_train_freq=60"]  # fmt: skip
+        "model_max_epochs=3", "batch_size=16", "diagnostics_every=20",
+        "model_train_freq=60"]  # fmt: skip
 
 
 @pytest.mark.parametrize("variant", ["bptt-h1", "bptt-h5", "bptt-h50-novalue"])
