@@ -31,6 +31,17 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a resolved config key (repeatable)",
     )
+    chaos = sub.add_parser("chaos", help="true-simulator divergence and BPTT gradient vs H")
+    chaos.add_argument("--env", required=True)
+    chaos.add_argument("--seed", required=True, type=int)
+    chaos.add_argument("--out", required=True)
+    chaos.add_argument("--run", default=None, help="finished run dir with model.pt/policy.pt")
+    chaos.add_argument("--starts", type=int, default=32, help="start states")
+    chaos.add_argument("--steps", type=int, default=200, help="divergence steps")
+    chaos.add_argument("--horizons", default="1,2,5,10,20,50,100,200")
+    chaos.add_argument("--random-steps", type=int, default=5000, help="model data without --run")
+    chaos.add_argument("--device", default="auto")
+    chaos.add_argument("--threads", type=int, default=None)
     listing = sub.add_parser("list", help="list variants of a config and known envs")
     listing.add_argument("--config", default="config/config.yaml")
     return parser
@@ -99,6 +110,33 @@ def cmd_train(args: argparse.Namespace) -> None:
     writer.finish()
 
 
+def cmd_chaos(args: argparse.Namespace) -> None:
+    import torch
+
+    from methods.chaos import run_chaos
+    from methods.common.envs import get_spec
+
+    get_spec(args.env)
+    if args.starts <= 0 or args.steps <= 0:
+        raise UserError("--starts and --steps must be positive")
+    try:
+        horizons = tuple(int(h) for h in args.horizons.split(","))
+    except ValueError:
+        raise UserError(
+            f"--horizons must be comma-separated integers, got {args.horizons!r}"
+        ) from None
+    run_dir = Path(args.run) if args.run else None
+    if run_dir is not None and not (run_dir / "meta.json").is_file():
+        raise UserError(f"--run {run_dir} is not a finished run directory")
+    device = resolve_device(args.device)
+    torch.set_flush_denormal(True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    summary = run_chaos(args.env, args.seed, Path(args.out), run_dir, args.starts, args.steps,
+                        horizons, args.random_steps, device)  # fmt: skip
+    print(summary)
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from methods.common.config import load_config_file
     from methods.common.envs import REGISTRY
@@ -118,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*precision lowered.*")
     args = _build_parser().parse_args(argv)
     try:
-        {"train": cmd_train, "list": cmd_list}[args.command](args)
+        {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos}[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
