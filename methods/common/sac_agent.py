@@ -13,6 +13,7 @@ from methods.common.buffer import Batch
 from methods.common.ensemble import EnsembleLinear
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
+STAT_NAMES = ("critic_loss", "actor_loss", "alpha", "entropy", "q_mean")
 
 
 @dataclass
@@ -31,7 +32,7 @@ class SACParams:
     target_entropy: float | None = None  # ... unless given here directly
 
 
-def _adam(params, lr: float) -> torch.optim.Optimizer:
+def _adam(params, lr: float = 1e-3) -> torch.optim.Optimizer:
     """Adam with the fused kernel where this torch build has it for the params' device."""
     params = list(params)
     try:
@@ -116,12 +117,16 @@ class SACAgent(nn.Module):
             else -params.target_entropy_scale * act_dim
         )
         self.to(device)
-        self.actor_opt = _adam(self.actor.parameters(), params.lr_actor)
-        self.critic_opt = _adam(self.critic.parameters(), params.lr_critic)
-        self.alpha_opt = _adam([self.log_alpha], params.lr_alpha)
+        self.optimizer = _adam(
+            [
+                {"params": list(self.critic.parameters()), "lr": params.lr_critic},
+                {"params": list(self.actor.parameters()), "lr": params.lr_actor},
+                {"params": [self.log_alpha], "lr": params.lr_alpha},
+            ]
+        )
         self._critic_params = list(self.critic.parameters())
         self._target_params = list(self.critic_target.parameters())
-        self._stats: dict[str, torch.Tensor] = {}
+        self._stats_sum: torch.Tensor | None = None
         self._n_stats = 0
 
     @property
@@ -136,9 +141,15 @@ class SACAgent(nn.Module):
         return self.actor.sample(obs, self.generator)[0]
 
     def update(self, batch: Batch) -> None:
-        """One gradient step of critics, actor and temperature on a (B, ...) batch."""
+        """One gradient step of critics, actor and temperature on a (B, ...) batch.
+
+        As in softlearning (the SAC that MBPO used), the three losses are built from the
+        same pre-update parameters and stepped together: one backward pass and one fused
+        Adam step. The actor's loss sees the critics through detached weights, so it moves
+        only the actor.
+        """
         p = self.params
-        alpha = self.alpha.detach()
+        alpha = self.log_alpha.exp().detach()
         with torch.no_grad():
             next_act, next_logp = self.actor.sample(batch.next_obs, self.generator)
             q_next = self.critic_target(batch.next_obs, next_act).min(0).values
@@ -147,44 +158,24 @@ class SACAgent(nn.Module):
             )
         q = self.critic(batch.obs, batch.act)
         critic_loss = ((q - target) ** 2).mean(-1).sum()
-        self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.critic_opt.step()
-
-        self.critic.requires_grad_(False)
         act, logp = self.actor.sample(batch.obs, self.generator)
-        q_pi = self.critic(batch.obs, act).min(0).values
+        frozen = {name: w.detach() for name, w in self.critic.named_parameters()}
+        q_pi = torch.func.functional_call(self.critic, frozen, (batch.obs, act)).min(0).values
         actor_loss = (alpha * logp - q_pi).mean()
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.actor_opt.step()
-        self.critic.requires_grad_(True)
-
         alpha_loss = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean()
-        self.alpha_opt.zero_grad(set_to_none=True)
-        alpha_loss.backward()
-        self.alpha_opt.step()
-
+        self.optimizer.zero_grad(set_to_none=True)
+        (critic_loss + actor_loss + alpha_loss).backward()
+        self.optimizer.step()
         with torch.no_grad():
             torch._foreach_lerp_(self._target_params, self._critic_params, p.tau)
-        self._accumulate(
-            critic_loss=critic_loss.detach(),
-            actor_loss=actor_loss.detach(),
-            alpha=alpha,
-            entropy=-logp.detach().mean(),
-            q_mean=q.detach().mean(),
-        )
-
-    def _accumulate(self, **values: torch.Tensor) -> None:
-        for key, value in values.items():
-            self._stats[key] = self._stats.get(key, 0.0) + value
+            stats = torch.stack([critic_loss, actor_loss, alpha, -logp.mean(), q.mean()])
+        self._stats_sum = stats if self._stats_sum is None else self._stats_sum + stats
         self._n_stats += 1
 
     def pop_stats(self) -> dict[str, float]:
         """Mean of each training statistic since the last call (one host sync)."""
         if not self._n_stats:
             return {}
-        keys = list(self._stats)
-        values = torch.stack([self._stats[k] for k in keys]).div(self._n_stats).tolist()
-        self._stats, self._n_stats = {}, 0
-        return {f"sac/{k}": v for k, v in zip(keys, values, strict=True)}
+        values = (self._stats_sum / self._n_stats).tolist()
+        self._stats_sum, self._n_stats = None, 0
+        return {f"sac/{k}": v for k, v in zip(STAT_NAMES, values, strict=True)}

@@ -37,6 +37,7 @@ def test_every_figure_and_table_is_produced(smoke_run):
     returns = pd.read_parquet(smoke_run / "results/tables/returns.parquet")
     assert set(returns.env) == {"gym-Pendulum-v1", "dmc-cartpole-swingup"}
     assert set(returns.seed) == {0, 1}
+    assert set(returns.method) == {"sac", "mbpo", "dyna", "mpc", "bptt"}
     for run in (smoke_run / "results/runs").glob("*/*/s*"):
         assert (run / "benchmark.tsv").exists() and (run / "meta.json").exists()
 
