@@ -18,7 +18,7 @@ TINY = ["env_steps=120", "random_steps=60", "eval_every=120", "eval_episodes=1",
 def test_bptt_variant_logs_gradient_diagnostics(tmp_path, variant):
     out = tmp_path / variant
     args = ["train", "--variant", variant, "--env", "gym-Pendulum-v1", "--seed", "0",
-            "--config", str(ROOT / "config/config.yaml"), "--out", str(out), "--threads", "1",
+            "--config", str(ROOT / "config/paper.yaml"), "--out", str(out), "--threads", "1",
             "--device", "cpu"]  # fmt: skip
     for item in TINY:
         args += ["--set", item]

@@ -16,7 +16,7 @@ TINY = ["env_steps=300", "random_steps=100", "eval_every=150", "eval_episodes=1"
 
 def train(variant: str, out: Path, env: str = "gym-InvertedPendulum-v5", seed: int = 0) -> int:
     args = ["train", "--variant", variant, "--env", env, "--seed", str(seed), "--config",
-            str(ROOT / "config/config.yaml"), "--out", str(out), "--threads", "1",
+            str(ROOT / "config/paper.yaml"), "--out", str(out), "--threads", "1",
             "--device", "cpu"]  # fmt: skip
     for item in TINY:
         args += ["--set", item]

@@ -15,7 +15,7 @@ TINY = ["env_steps=60", "random_steps=20", "eval_every=60", "eval_episodes=1", "
 
 def train(variant: str, out: Path, env: str) -> int:
     args = ["train", "--variant", variant, "--env", env, "--seed", "0", "--config",
-            str(ROOT / "config/config.yaml"), "--out", str(out), "--threads", "1",
+            str(ROOT / "config/paper.yaml"), "--out", str(out), "--threads", "1",
             "--device", "cpu"]  # fmt: skip
     for item in TINY:
         args += ["--set", item]
@@ -46,7 +46,7 @@ def test_oracle_planner_swings_up_the_pendulum(tmp_path):
     """The perfect-model planner swings up from the first episode (random: about -1200)."""
     out = tmp_path / "oracle"
     args = ["train", "--variant", "mpc-oracle", "--env", "gym-Pendulum-v1", "--seed",
-            "0", "--config", str(ROOT / "config/config.yaml"), "--out", str(out),
+            "0", "--config", str(ROOT / "config/paper.yaml"), "--out", str(out),
             "--threads", "1", "--device", "cpu"]  # fmt: skip
     for item in ["env_steps=30", "random_steps=0", "eval_every=30", "eval_episodes=1",
                  "population=30", "horizon=15", "iterations=3", "cem_elites=5"]:  # fmt: skip
