@@ -42,6 +42,13 @@ def _build_parser() -> argparse.ArgumentParser:
     chaos.add_argument("--random-steps", type=int, default=5000, help="model data without --run")
     chaos.add_argument("--device", default="auto")
     chaos.add_argument("--threads", type=int, default=None)
+    held = sub.add_parser("heldout", help="collect held-out real trajectories (npz)")
+    held.add_argument("--env", required=True)
+    held.add_argument("--seed", required=True, type=int)
+    held.add_argument("--out", required=True, help="output .npz file")
+    held.add_argument("--policy-run", default=None, help="finished SAC-family run to act with")
+    held.add_argument("--episodes", type=int, default=20)
+    held.add_argument("--max-steps", type=int, default=200)
     listing = sub.add_parser("list", help="list variants of a config and known envs")
     listing.add_argument("--config", default="config/config.yaml")
     return parser
@@ -137,6 +144,23 @@ def cmd_chaos(args: argparse.Namespace) -> None:
     print(summary)
 
 
+def cmd_heldout(args: argparse.Namespace) -> None:
+    from methods.common.envs import get_spec, make_env
+    from methods.heldout import collect, load_policy, save_npz
+
+    get_spec(args.env)
+    if args.episodes <= 0 or args.max_steps <= 0:
+        raise UserError("--episodes and --max-steps must be positive")
+    policy = None
+    if args.policy_run:
+        run_dir = Path(args.policy_run)
+        if not (run_dir / "meta.json").is_file():
+            raise UserError(f"--policy-run {run_dir} is not a finished run directory")
+        probe = make_env(args.env)
+        policy = load_policy(run_dir, probe.observation_space.shape[0], probe.action_space.shape[0])
+    save_npz(Path(args.out), collect(args.env, args.seed, args.episodes, args.max_steps, policy))
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from methods.common.config import load_config_file
     from methods.common.envs import REGISTRY
@@ -156,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*precision lowered.*")
     args = _build_parser().parse_args(argv)
     try:
-        {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos}[args.command](args)
+        {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos, "heldout": cmd_heldout}[
+            args.command
+        ](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
