@@ -23,7 +23,7 @@ from torch import nn
 from methods.common.buffer import Batch, ReplayBuffer
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
 from methods.common.envs import EnvSpec
-from methods.common.errors import UserError
+from methods.common.errors import UserError, require_positive
 from methods.common.model_env import ModelEnv
 from methods.common.sac_agent import TwinCritic, _adam
 from methods.common.training import RunContext, RunSettings, run_loop
@@ -49,10 +49,6 @@ class Config(RunSettings, ModelSettings):
     snr_groups: int = 8  # start-state groups for the gradient signal-to-noise ratio
     jacobian_states: int = 4  # start states for the Jacobian-product diagnostic
 
-    @classmethod
-    def env_defaults(cls, spec: EnvSpec) -> dict:
-        return RunSettings.env_defaults(spec)
-
     def validate(self, spec: EnvSpec) -> None:
         RunSettings.validate(self, spec)
         self.validate_model()
@@ -61,9 +57,7 @@ class Config(RunSettings, ModelSettings):
                 f"'horizon' must be in [1, episode length {spec.episode_length}], "
                 f"got {self.horizon}"
             )
-        for key in ("batch_size", "updates_per_step", "diagnostics_every", "snr_groups"):
-            if getattr(self, key) <= 0:
-                raise UserError(f"'{key}' must be positive, got {getattr(self, key)}")
+        require_positive(self, "batch_size", "updates_per_step", "diagnostics_every", "snr_groups")
         if self.grad_clip is not None and self.grad_clip <= 0:
             raise UserError(f"'grad_clip' must be positive or null, got {self.grad_clip}")
 
@@ -268,6 +262,4 @@ class BPTTAgent:
 
 def train(cfg: Config, ctx: RunContext) -> None:
     """Train BPTT for ``cfg.env_steps`` real steps."""
-    buffer = ReplayBuffer(ctx.obs_dim, ctx.act_dim, min(cfg.buffer_size, cfg.env_steps),
-                          ctx.device, ctx.seeds.torch_gen["buffer"])  # fmt: skip
-    run_loop(ctx, cfg, BPTTAgent(ctx, cfg), buffer)
+    run_loop(ctx, cfg, BPTTAgent(ctx, cfg))

@@ -23,7 +23,7 @@ import torch
 from methods.common.buffer import Batch, ReplayBuffer
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
 from methods.common.envs import EnvSpec
-from methods.common.errors import UserError
+from methods.common.errors import UserError, require_positive
 from methods.common.model_env import PROPAGATION_MODES, ModelEnv
 from methods.common.training import RunContext, RunSettings, run_loop
 from methods.sac import Config as SACConfig
@@ -89,10 +89,14 @@ class Config(SACConfig, ModelSettings):
             raise UserError(f"'rollout_mode' must be one of {PROPAGATION_MODES}")
         if self.rollout_start not in ROLLOUT_STARTS:
             raise UserError(f"'rollout_start' must be one of {ROLLOUT_STARTS}")
-        for key in ("rollout_batch_size", "rollout_freq", "rollout_chunk", "epoch_length",
-                    "model_retain_epochs"):  # fmt: skip
-            if getattr(self, key) <= 0:
-                raise UserError(f"'{key}' must be positive, got {getattr(self, key)}")
+        require_positive(
+            self,
+            "rollout_batch_size",
+            "rollout_freq",
+            "rollout_chunk",
+            "epoch_length",
+            "model_retain_epochs",
+        )
 
 
 def scheduled_length(cfg: Config, env_step: int) -> int:
@@ -245,6 +249,4 @@ class MBPOAgent(PolicyAgent):
 
 def train(cfg: Config, ctx: RunContext) -> None:
     """Train MBPO (or Dyna, through its Config) for ``cfg.env_steps`` real steps."""
-    buffer = ReplayBuffer(ctx.obs_dim, ctx.act_dim, min(cfg.buffer_size, cfg.env_steps),
-                          ctx.device, ctx.seeds.torch_gen["buffer"])  # fmt: skip
-    run_loop(ctx, cfg, MBPOAgent(ctx, cfg), buffer)
+    run_loop(ctx, cfg, MBPOAgent(ctx, cfg))

@@ -24,7 +24,7 @@ import torch
 from methods.common.buffer import ReplayBuffer
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
 from methods.common.envs import EnvSpec, make_env
-from methods.common.errors import UserError
+from methods.common.errors import UserError, require_positive
 from methods.common.model_env import ModelEnv
 from methods.common.training import RunContext, RunSettings, run_loop
 
@@ -49,18 +49,12 @@ class Config(RunSettings, ModelSettings):
     eval_episodes: int = 1
     random_steps: int = 200
 
-    @classmethod
-    def env_defaults(cls, spec: EnvSpec) -> dict:
-        return RunSettings.env_defaults(spec)
-
     def validate(self, spec: EnvSpec) -> None:
         RunSettings.validate(self, spec)
         self.validate_model()
         if self.optimiser not in OPTIMISERS:
             raise UserError(f"'optimiser' must be one of {OPTIMISERS}, got {self.optimiser!r}")
-        for key in ("horizon", "population", "cem_elites", "iterations", "particles"):
-            if getattr(self, key) <= 0:
-                raise UserError(f"'{key}' must be positive, got {getattr(self, key)}")
+        require_positive(self, "horizon", "population", "cem_elites", "iterations", "particles")
         if self.cem_elites > self.population:
             raise UserError("'cem_elites' cannot exceed 'population'")
         if not 0.0 <= self.smoothing < 1.0:
@@ -260,6 +254,4 @@ class MPCAgent:
 
 def train(cfg: Config, ctx: RunContext) -> None:
     """Run MPC for ``cfg.env_steps`` real steps."""
-    buffer = ReplayBuffer(ctx.obs_dim, ctx.act_dim, min(cfg.buffer_size, cfg.env_steps),
-                          ctx.device, ctx.seeds.torch_gen["buffer"])  # fmt: skip
-    run_loop(ctx, cfg, MPCAgent(ctx, cfg), buffer)
+    run_loop(ctx, cfg, MPCAgent(ctx, cfg))

@@ -14,7 +14,7 @@ import torch
 
 from methods.common.buffer import ReplayBuffer
 from methods.common.envs import EnvSpec
-from methods.common.errors import UserError
+from methods.common.errors import require_positive
 from methods.common.sac_agent import SACAgent, SACParams
 from methods.common.training import RunContext, RunSettings, run_loop
 
@@ -26,15 +26,9 @@ class Config(RunSettings, SACParams):
     batch_size: int = 256  # transitions per gradient step
     updates_per_step: int = 1  # gradient steps per env step (update-to-data ratio)
 
-    @classmethod
-    def env_defaults(cls, spec: EnvSpec) -> dict:
-        return RunSettings.env_defaults(spec)
-
     def validate(self, spec: EnvSpec) -> None:
         RunSettings.validate(self, spec)
-        for key in ("batch_size", "updates_per_step", "hidden", "layers"):
-            if getattr(self, key) <= 0:
-                raise UserError(f"'{key}' must be positive, got {getattr(self, key)}")
+        require_positive(self, "batch_size", "updates_per_step", "hidden", "layers")
 
 
 class PolicyAgent:
@@ -86,9 +80,4 @@ class PolicyAgent:
 
 def train(cfg: Config, ctx: RunContext) -> None:
     """Train SAC for ``cfg.env_steps`` real steps."""
-    obs_dim, act_dim = ctx.obs_dim, ctx.act_dim
-    buffer = ReplayBuffer(
-        obs_dim, act_dim, min(cfg.buffer_size, cfg.env_steps), ctx.device,
-        ctx.seeds.torch_gen["buffer"],
-    )  # fmt: skip
-    run_loop(ctx, cfg, PolicyAgent(ctx, cfg, obs_dim, act_dim), buffer)
+    run_loop(ctx, cfg, PolicyAgent(ctx, cfg, ctx.obs_dim, ctx.act_dim))

@@ -9,7 +9,7 @@ import torch
 
 from methods.common.buffer import ReplayBuffer
 from methods.common.ensemble import FitConfig, GaussianEnsemble
-from methods.common.errors import UserError
+from methods.common.errors import UserError, require_positive
 
 
 @dataclass
@@ -37,9 +37,9 @@ class ModelSettings:
                 f"need 1 <= num_elites <= ensemble_size, got {self.num_elites} of "
                 f"{self.ensemble_size}"
             )
-        for key in ("model_hidden", "model_layers", "model_batch_size", "model_train_freq"):
-            if getattr(self, key) <= 0:
-                raise UserError(f"'{key}' must be positive, got {getattr(self, key)}")
+        require_positive(
+            self, "model_hidden", "model_layers", "model_batch_size", "model_train_freq"
+        )
         if not 0.0 <= self.model_holdout_ratio < 1.0:
             raise UserError(
                 f"'model_holdout_ratio' must be in [0, 1), got {self.model_holdout_ratio}"

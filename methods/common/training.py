@@ -13,7 +13,7 @@ import torch
 
 from methods.common.buffer import ReplayBuffer
 from methods.common.envs import EnvSpec, make_env
-from methods.common.errors import UserError
+from methods.common.errors import UserError, require_positive
 from methods.common.run_io import RunWriter
 from methods.common.seeding import Seeds
 
@@ -33,9 +33,7 @@ class RunSettings:
         return {"env_steps": spec.env_steps, "eval_every": spec.eval_every}
 
     def validate(self, spec: EnvSpec) -> None:
-        for key in ("env_steps", "eval_every", "eval_episodes", "buffer_size"):
-            if getattr(self, key) <= 0:
-                raise UserError(f"'{key}' must be positive, got {getattr(self, key)}")
+        require_positive(self, "env_steps", "eval_every", "eval_episodes", "buffer_size")
         if self.random_steps < 0:
             raise UserError(f"'random_steps' must be >= 0, got {self.random_steps}")
 
@@ -121,8 +119,14 @@ def check_finite(ctx: RunContext, step: int, values: dict[str, float]) -> None:
         )
 
 
-def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent, buffer: ReplayBuffer) -> None:
-    """Interact for ``settings.env_steps`` steps, training and evaluating along the way."""
+def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
+    """Interact for ``settings.env_steps`` steps, training and evaluating along the way.
+
+    Real transitions go to a replay buffer that the agent receives after every step.
+    """
+    capacity = min(settings.buffer_size, settings.env_steps)
+    buffer = ReplayBuffer(ctx.obs_dim, ctx.act_dim, capacity, ctx.device,
+                          ctx.seeds.torch_gen["buffer"])  # fmt: skip
     env, eval_env = make_env(ctx.env_id), make_env(ctx.env_id)
     env.action_space.seed(ctx.seeds.ints["explore"])
     if hasattr(agent, "attach_envs"):  # planners that copy the simulator (MPC oracle)
