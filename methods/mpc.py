@@ -207,6 +207,8 @@ class MPCAgent:
             self.plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim,
                                         cfg.population, self.gen, self.device)  # fmt: skip
         self.plan_ms.append(1000.0 * (time.perf_counter() - start))
+        planned = float(objective(self.plan.unsqueeze(0))[0])  # the executed plan's score
+        self.stats.setdefault("mpc/planned_return", []).append(planned)
         return self.plan[0].cpu().numpy()
 
     # ----- loop hooks -----
