@@ -20,17 +20,29 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/model_error.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/claims.smk"
 
 
 localrules:
     all,
     aggregate,
+    model_error_table,
     learning_curves,
+    model_error_vs_horizon,
+    decision_time_cost,
+    claims,
+
+
+FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost"]
 
 
 rule all:
     input:
         "results/tables/returns.parquet",
         "results/tables/metrics.parquet",
-        expand("figures/learning_curves.{ext}", ext=["pdf", "png"]),
+        "results/tables/model_error.parquet",
+        "results/claims.csv",
+        "results/claims.md",
+        expand("figures/{name}.{ext}", name=FIGURES, ext=["pdf", "png"]),

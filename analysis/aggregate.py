@@ -1,4 +1,4 @@
-"""All runs' CSVs -> tidy tables ``returns.parquet`` and ``metrics.parquet``.
+"""All runs' CSVs -> tidy tables ``returns.parquet``, ``metrics.parquet``, ``timings.parquet``.
 
     python -m analysis.aggregate --out-dir results/tables RUN_DIR/meta.json ...
 
@@ -39,8 +39,8 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def read_run(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(returns, metrics) of one finished run, with identity columns added."""
+def read_run(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(returns, metrics, timings) of one finished run, with identity columns added."""
     run_dir = Path(run_dir)
     try:
         config = yaml.safe_load((run_dir / "config.yaml").read_text())
@@ -54,40 +54,79 @@ def read_run(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     ids = {k: config[k] for k in ID_COLUMNS}
     returns = _read_csv(run_dir / "returns.csv", RETURNS_COLUMNS).assign(**ids)
     metrics = _read_csv(run_dir / "metrics.csv", METRICS_COLUMNS).assign(**ids)
-    return returns, metrics
+    timings = _read_csv(run_dir / "timings.csv", METRICS_COLUMNS).assign(**ids)
+    return returns, metrics, timings
 
 
-def aggregate(run_dirs: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_params(run_dir: Path) -> dict:
+    """Identity columns plus every scalar of the run's resolved params (lists as text)."""
+    config = yaml.safe_load((Path(run_dir) / "config.yaml").read_text())
+    params = {k: (str(v) if isinstance(v, list | tuple | dict) else v)
+              for k, v in config["params"].items()}  # fmt: skip
+    return {**{k: config[k] for k in ID_COLUMNS}, **params}
+
+
+def aggregate(run_dirs: list[Path]) -> dict[str, pd.DataFrame]:
+    """{"returns", "metrics", "timings", "runs"} over every run, sorted by run and step."""
     parts = [read_run(d) for d in sorted(run_dirs)]
     if not parts:
         raise UserError("no runs to aggregate")
-    returns = pd.concat([p[0] for p in parts], ignore_index=True)
-    metrics = pd.concat([p[1] for p in parts], ignore_index=True)
     order = ID_COLUMNS + ["env_step"]
-    returns = returns[order + [c for c in RETURNS_COLUMNS if c != "env_step"]]
-    metrics = metrics[order + ["name", "value"]]
-    return returns.sort_values(order, kind="stable"), metrics.sort_values(
-        order + ["name"], kind="stable"
-    )
+    tables = {}
+    for i, name in enumerate(("returns", "metrics", "timings")):
+        frame = pd.concat([p[i] for p in parts], ignore_index=True)
+        value_columns = [c for c in RETURNS_COLUMNS if c != "env_step"] if i == 0 else [
+            "name", "value"]  # fmt: skip
+        tables[name] = frame[order + value_columns].sort_values(
+            order + ([] if i == 0 else ["name"]), kind="stable"
+        )
+    runs = pd.DataFrame([run_params(d) for d in sorted(run_dirs)])
+    tables["runs"] = runs.astype({c: str for c in runs.columns if runs[c].dtype == object})
+    return tables
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(path, frame.reset_index(drop=True).to_parquet(index=False))
 
 
+def per_run_csvs(paths: list[Path]) -> pd.DataFrame:
+    """Concatenate CSVs laid out as .../{variant}/{env}/s{seed}.csv with those id columns."""
+    frames = []
+    for path in sorted(Path(p) for p in paths):
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise UserError(f"{path} is missing or corrupted ({exc})") from None
+        seed = path.stem.removeprefix("s")
+        if not seed.isdigit():
+            raise UserError(f"{path}: expected a file named s<seed>.csv")
+        frames.append(frame.assign(variant=path.parts[-3], env=path.parts[-2], seed=int(seed)))
+    if not frames:
+        raise UserError("no per-run tables to aggregate")
+    return pd.concat(frames, ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", help="write returns/metrics/timings parquet here")
+    parser.add_argument("--model-error", help="write the model-error table to this parquet")
     parser.add_argument("runs", nargs="+", help="run directories or files inside them")
     args = parser.parse_args(argv)
+    if args.model_error:
+        try:
+            write_parquet(per_run_csvs(args.runs), Path(args.model_error))
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     dirs = [Path(p) if Path(p).is_dir() else Path(p).parent for p in args.runs]
     try:
-        returns, metrics = aggregate(sorted(set(dirs)))
+        tables = aggregate(sorted(set(dirs)))
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    write_parquet(returns, Path(args.out_dir) / "returns.parquet")
-    write_parquet(metrics, Path(args.out_dir) / "metrics.parquet")
+    for name, table in tables.items():
+        write_parquet(table, Path(args.out_dir) / f"{name}.parquet")
     print(f"aggregated {len(dirs)} runs")
     return 0
 

@@ -65,7 +65,61 @@ def learning_curves(returns: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-FIGURES = {"learning_curves": (learning_curves, 1)}
+def _grid(n: int, width: float = 4.5, height: float = 3.4):
+    cols = min(3, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)[:n]
+
+
+def model_error_vs_horizon(model_error: pd.DataFrame) -> plt.Figure:
+    """Open-loop z-scored MSE vs t (log-log) per env and propagation mode, with a t^2 slope."""
+    envs = sorted(model_error.env.unique())
+    fig, axes = _grid(len(envs))
+    for ax, env in zip(axes, envs, strict=True):
+        data = model_error[model_error.env == env]
+        sns.lineplot(data=data, x="t", y="mse", hue="mode", errorbar=("ci", 95), n_boot=500,
+                     seed=0, ax=ax)  # fmt: skip
+        first = data[(data["mode"] == "mean") & (data.t == 1)].mse.mean()
+        t = data.t.drop_duplicates().sort_values().to_numpy()
+        ax.plot(t, first * t.astype(float) ** 2, "k--", lw=1, label="t^2 reference")
+        n_runs = data.groupby(["variant", "seed"]).ngroups
+        ax.set(xscale="log", yscale="log", title=f"{env} ({n_runs} models)",
+               xlabel="open-loop horizon t (steps)", ylabel="MSE (z-scored state)")  # fmt: skip
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def decision_time_cost(timings: pd.DataFrame, returns: pd.DataFrame) -> plt.Figure:
+    """Milliseconds per action (log) vs final eval return, per variant (mean over seeds)."""
+    ms = timings[timings.name == "time/policy_ms_per_action"]
+    ms = ms.groupby(["variant", "method", "env"], as_index=False).value.median()
+    final = returns.sort_values("env_step").groupby(["variant", "env", "seed"]).tail(1)
+    final = final.groupby(["variant", "env"], as_index=False).eval_return_mean.mean()
+    data = ms.merge(final, on=["variant", "env"])
+    envs = sorted(data.env.unique())
+    fig, axes = _grid(len(envs))
+    for ax, env in zip(axes, envs, strict=True):
+        sub = data[data.env == env]
+        sns.scatterplot(data=sub, x="value", y="eval_return_mean", hue="method",
+                        palette=FAMILY_COLOURS, s=60, ax=ax)  # fmt: skip
+        for row in sub.itertuples():
+            ax.annotate(row.variant, (row.value, row.eval_return_mean), fontsize=6,
+                        xytext=(3, 3), textcoords="offset points")  # fmt: skip
+        ax.set(xscale="log", title=env, xlabel="decision time (ms per action, median)",
+               ylabel="final eval return (mean over seeds)")  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {
+    "learning_curves": (learning_curves, 1),
+    "model_error_vs_horizon": (model_error_vs_horizon, 1),
+    "decision_time_cost": (decision_time_cost, 2),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 COPY = ["Snakefile", "config", "workflow", "methods", "analysis", "pyproject.toml"]
-FIGURES = ["learning_curves"]
+FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost"]
 
 
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -38,6 +38,11 @@ def test_every_figure_and_table_is_produced(smoke_run):
     assert set(returns.env) == {"gym-Pendulum-v1", "dmc-cartpole-swingup"}
     assert set(returns.seed) == {0, 1}
     assert set(returns.method) == {"sac", "mbpo", "dyna", "mpc", "bptt"}
+    claims = pd.read_csv(smoke_run / "results/claims.csv")
+    assert claims.claim.str[0].tolist() and set(claims.claim.str[0]) == set("123456")
+    assert set(claims.verdict) <= {"supported", "not supported", "inconclusive"}
+    model_error = pd.read_parquet(smoke_run / "results/tables/model_error.parquet")
+    assert set(model_error["mode"]) == {"mean", "random-member", "TSinf"}
     for run in (smoke_run / "results/runs").glob("*/*/s*"):
         assert (run / "benchmark.tsv").exists() and (run / "meta.json").exists()
 

@@ -46,3 +46,20 @@ def settings_fingerprint(wildcards):
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[
         :16
     ]
+
+
+MODEL_METHODS = ("mbpo", "dyna", "mpc", "bptt")
+
+
+def model_runs():
+    """Runs that leave a learned model (model.pt): model-based variants, not the oracle."""
+    return [
+        (v, e, s)
+        for v, e, s in all_runs()
+        if config["variants"][v]["method"] in MODEL_METHODS
+        and not config["variants"][v].get("oracle", False)
+    ]
+
+
+def model_error_files():
+    return [f"results/model_error/{v}/{e}/s{s}.csv" for v, e, s in model_runs()]

@@ -13,3 +13,34 @@ rule learning_curves:
         "../envs/mbrl-spectrum.yaml"
     shell:
         "python -m analysis.plots learning_curves {input} {output.pdf} {output.png} > {log} 2>&1"
+
+
+rule model_error_vs_horizon:
+    input:
+        "results/tables/model_error.parquet",
+    output:
+        pdf="figures/model_error_vs_horizon.pdf",
+        png="figures/model_error_vs_horizon.png",
+    log:
+        "logs/figures/model_error_vs_horizon.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots model_error_vs_horizon {input} {output.pdf} {output.png} "
+        "> {log} 2>&1"
+
+
+rule decision_time_cost:
+    input:
+        timings="results/tables/timings.parquet",
+        returns="results/tables/returns.parquet",
+    output:
+        pdf="figures/decision_time_cost.pdf",
+        png="figures/decision_time_cost.png",
+    log:
+        "logs/figures/decision_time_cost.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots decision_time_cost {input.timings} {input.returns} "
+        "{output.pdf} {output.png} > {log} 2>&1"

@@ -5,6 +5,7 @@ rule train:
     output:
         returns="results/runs/{variant}/{env}/s{seed}/returns.csv",
         metrics="results/runs/{variant}/{env}/s{seed}/metrics.csv",
+        timings="results/runs/{variant}/{env}/s{seed}/timings.csv",
         meta="results/runs/{variant}/{env}/s{seed}/meta.json",
     log:
         "logs/train/{variant}/{env}/s{seed}.log",
