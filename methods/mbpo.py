@@ -51,6 +51,7 @@ class Config(SACConfig, ModelSettings):
     model_retain_epochs: int = 1  # model buffer keeps this many epochs of rollouts
     epoch_length: int = 1000  # env steps per MBPO epoch (per-env default)
     predicted_return_particles: int = 5  # model rollouts per eval start state
+    rollout_state_margin: float = 1.0  # end rollouts leaving the real state range +- margin*span
 
     @classmethod
     def env_defaults(cls, spec: EnvSpec) -> dict:
@@ -158,6 +159,7 @@ class MBPOAgent(PolicyAgent):
     # ----- the three phases -----
     def train_model(self, buffer: ReplayBuffer) -> None:
         stats, seconds = self.trainer.fit(buffer)
+        self.model_env.set_state_bounds(buffer.all().next_obs, self.cfg.rollout_state_margin)
         self.record(**stats)
         self.timings["time/model_train_s"] = self.timings.get("time/model_train_s", 0) + seconds
         self.model_trained = True
@@ -194,6 +196,7 @@ class MBPOAgent(PolicyAgent):
             valid_count += valid.sum(1)
         per_step = (disagreement / valid_count.clamp_min(1)).tolist()
         self.record(**{f"rollout/disagreement_step{t + 1:04d}": v for t, v in enumerate(per_step)})
+        self.record(**self.model_env.pop_guard_counts())
         self.record(**{"rollout/length": k, "rollout/mean_steps_alive":
                        float(valid_count.sum()) / starts.shape[0]})  # fmt: skip
         self.timed("rollout", start)

@@ -55,6 +55,48 @@ class ModelEnv:
         self.model = model
         self.termination_fn = termination_fn
         self.generator = generator
+        self.state_low: torch.Tensor | None = None
+        self.state_high: torch.Tensor | None = None
+        self._guard_counts: torch.Tensor | None = None  # (non_finite, out_of_bounds, steps)
+
+    def set_state_bounds(self, real_obs: torch.Tensor, margin: float) -> None:
+        """Synthetic states outside [min - margin*span, max + margin*span] of the real
+        states (N, obs_dim) end their rollout and are counted (numeric guard)."""
+        low, high = real_obs.min(0).values, real_obs.max(0).values
+        span = (high - low).clamp_min(1e-6)
+        self.state_low, self.state_high = low - margin * span, high + margin * span
+
+    def pop_guard_counts(self) -> dict[str, float]:
+        """Fractions of model steps that hit a guard since the last call (one host sync)."""
+        if self._guard_counts is None:
+            return {}
+        non_finite, outside, steps = self._guard_counts.tolist()
+        self._guard_counts = None
+        steps = max(steps, 1.0)
+        return {"rollout/non_finite_fraction": non_finite / steps,
+                "rollout/out_of_bounds_fraction": outside / steps}  # fmt: skip
+
+    def _finish(self, obs: torch.Tensor, mean: torch.Tensor, disagreement) -> StepResult:
+        """Apply the predicted delta, the env's termination and the numeric guards."""
+        next_obs = obs + mean[:, :-1]
+        reward = mean[:, -1]
+        done = self.termination_fn(next_obs)
+        if not torch.is_grad_enabled():  # guards count and mask in data-generating rollouts
+            bad = ~(torch.isfinite(next_obs).all(-1) & torch.isfinite(reward))
+            outside = torch.zeros_like(bad)
+            if self.state_low is not None:
+                outside = ((next_obs < self.state_low) | (next_obs > self.state_high)).any(-1)
+                outside = outside & ~bad
+            done = done | bad | outside
+            counts = torch.stack(
+                [bad.sum(), outside.sum(), torch.full((), bad.numel(), device=bad.device)]
+            ).float()
+            self._guard_counts = (
+                counts if self._guard_counts is None else self._guard_counts + counts
+            )
+            next_obs = torch.where(bad.unsqueeze(-1), obs, next_obs)
+            reward = torch.where(bad, torch.zeros_like(reward), reward)
+        return StepResult(next_obs, reward, done, disagreement)
 
     @property
     def num_elites(self) -> int:
@@ -132,8 +174,7 @@ class ModelEnv:
                 mean, var = self._predict_assigned(obs, act, slot)
         if sample and self.model.probabilistic:
             mean = mean + var.sqrt() * self._noise(mean)
-        next_obs = obs + mean[:, :-1]
-        return StepResult(next_obs, mean[:, -1], self.termination_fn(next_obs), disagreement)
+        return self._finish(obs, mean, disagreement)
 
     def _step_grouped(self, obs: torch.Tensor, act: torch.Tensor, sample: bool) -> StepResult:
         """TSinf step for samples laid out member-major: row j uses elite j // (B / n_elites)."""
@@ -145,8 +186,7 @@ class ModelEnv:
         mean, var = mean.reshape(batch, -1), var.reshape(batch, -1)
         if sample and self.model.probabilistic:
             mean = mean + var.sqrt() * self._noise(mean)
-        next_obs = obs + mean[:, :-1]
-        return StepResult(next_obs, mean[:, -1], self.termination_fn(next_obs), None)
+        return self._finish(obs, mean, None)
 
     def rollout(
         self,

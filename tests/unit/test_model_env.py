@@ -93,3 +93,22 @@ def test_open_loop_actions_are_used():
     actions = torch.randn(3, 4, 1)
     ro = env.rollout(torch.zeros(4, 2), horizon=3, actions=actions, mode="mean")
     torch.testing.assert_close(ro.act, actions)
+
+
+def test_numeric_guards_end_and_count_bad_rollouts():
+    model = constant_member_model(members=1)
+    env = ModelEnv(model, never_terminates)
+    env.set_state_bounds(torch.tensor([[0.0, 0.0], [2.0, 2.0]]), margin=0.5)  # allowed [-1, 3]
+    with torch.no_grad():
+        ro = env.rollout(torch.zeros(4, 2), horizon=5, policy=zero_policy, mode="mean")
+    # delta 1 per step: 1, 2, 3 inside, 4 outside -> done at step 4
+    assert ro.done[:, 0].tolist() == [False, False, False, True, True]
+    assert ro.valid[:, 0].tolist() == [True, True, True, True, False]
+    counts = env.pop_guard_counts()
+    assert counts["rollout/out_of_bounds_fraction"] == 8 / 20  # steps 4 and 5 of 4 samples
+    assert counts["rollout/non_finite_fraction"] == 0.0
+    with torch.no_grad():
+        model.head.bias[0, 0, 0] = float("nan")
+        ro = env.rollout(torch.zeros(3, 2), horizon=2, policy=zero_policy, mode="mean")
+    assert ro.done.all() and torch.isfinite(ro.next_obs).all() and (ro.reward == 0).all()
+    assert env.pop_guard_counts()["rollout/non_finite_fraction"] == 1.0
