@@ -17,8 +17,8 @@ def run_once(
     variant: str, env: str, seed: int, out_root: Path, config: str, threads: int,
     overrides: list[str], device: str = "cpu",
 ) -> Path:  # fmt: skip
-    """Train one run through the CLI unless ``out_root/env/variant/s{seed}`` is finished."""
-    out = out_root / env / variant / f"s{seed}"
+    """Train one run through the CLI unless ``out_root/variant/env/s{seed}`` is finished."""
+    out = out_root / variant / env / f"s{seed}"
     if not (out / "meta.json").exists():
         cmd = [sys.executable, "-m", "methods", "train", "--variant", variant, "--env", env,
                "--seed", str(seed), "--config", config, "--out", str(out), "--device", device,

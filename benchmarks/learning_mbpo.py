@@ -36,7 +36,7 @@ def sac_reference(out_root: Path, env: str, seeds: int, steps: list[int]) -> dic
     """SAC's eval return at the same env steps, from the SAC learning benchmark's runs."""
     result = {}
     for seed in range(seeds):
-        path = out_root.parent / "learning_sac" / env / "sac" / f"s{seed}" / "returns.csv"
+        path = out_root.parent / "learning_sac" / "sac" / env / f"s{seed}" / "returns.csv"
         if path.exists():
             curve = pd.read_csv(path).set_index("env_step").eval_return_mean
             result[seed] = {s: float(curve[s]) for s in steps if s in curve.index}

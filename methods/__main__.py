@@ -49,6 +49,8 @@ def _build_parser() -> argparse.ArgumentParser:
     held.add_argument("--policy-run", default=None, help="finished SAC-family run to act with")
     held.add_argument("--episodes", type=int, default=20)
     held.add_argument("--max-steps", type=int, default=200)
+    check = sub.add_parser("verify", help="re-check run directories against the contract")
+    check.add_argument("root", help="results/ (or results/runs/)")
     listing = sub.add_parser("list", help="list variants of a config and known envs")
     listing.add_argument("--config", default="config/config.yaml")
     return parser
@@ -161,6 +163,20 @@ def cmd_heldout(args: argparse.Namespace) -> None:
     save_npz(Path(args.out), collect(args.env, args.seed, args.episodes, args.max_steps, policy))
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from methods.verify import verify
+
+    root = Path(args.root)
+    if not root.is_dir():
+        raise UserError(f"{root} is not a directory")
+    n_runs, problems = verify(root)
+    for line in problems:
+        print(line)
+    bad = len({line.split(": ")[0] for line in problems})
+    print(f"checked {n_runs} runs: {n_runs - bad} ok, {bad} with problems")
+    return 1 if problems else 0
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from methods.common.config import load_config_file
     from methods.common.envs import REGISTRY
@@ -180,16 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*precision lowered.*")
     args = _build_parser().parse_args(argv)
     try:
-        {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos, "heldout": cmd_heldout}[
-            args.command
-        ](args)
+        commands = {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos,
+                    "heldout": cmd_heldout, "verify": cmd_verify}  # fmt: skip
+        status = commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":
