@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.spatial import cKDTree
 
 from methods.common.buffer import Batch, ReplayBuffer
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
@@ -52,6 +53,7 @@ class Config(SACConfig, ModelSettings):
     epoch_length: int = 1000  # env steps per MBPO epoch (per-env default)
     predicted_return_particles: int = 5  # model rollouts per eval start state
     rollout_state_margin: float = 1.0  # end rollouts leaving the real state range +- margin*span
+    mismatch_samples: int = 200  # rollouts whose distance to real data is measured (0: off)
 
     @classmethod
     def env_defaults(cls, spec: EnvSpec) -> dict:
@@ -186,10 +188,12 @@ class MBPOAgent(PolicyAgent):
         starts = self.start_states(buffer, self.n_starts(k))
         disagreement = torch.zeros(k, device=self.device)
         valid_count = torch.zeros(k, device=self.device)
-        for chunk in starts.split(self.cfg.rollout_chunk):
+        for i, chunk in enumerate(starts.split(self.cfg.rollout_chunk)):
             ro = self.model_env.rollout(chunk, k, policy=policy, mode=self.cfg.rollout_mode,
                                         with_disagreement=True)  # fmt: skip
             valid = ro.valid
+            if i == 0 and self.cfg.mismatch_samples > 0:
+                self.record_mismatch(buffer, ro.next_obs, valid)
             model_buffer.add_batch(ro.obs[valid], ro.act[valid], ro.reward[valid],
                                    ro.next_obs[valid], ro.done[valid].float())  # fmt: skip
             disagreement += (ro.disagreement * valid).sum(1)
@@ -200,6 +204,24 @@ class MBPOAgent(PolicyAgent):
         self.record(**{"rollout/length": k, "rollout/mean_steps_alive":
                        float(valid_count.sum()) / starts.shape[0]})  # fmt: skip
         self.timed("rollout", start)
+
+    def record_mismatch(self, buffer: ReplayBuffer, states: torch.Tensor, valid) -> None:
+        """Mean z-scored distance from synthetic states (H, B, obs_dim) to their nearest real
+        replay state, per rollout step, over ``mismatch_samples`` rollouts (a cKDTree)."""
+        real = buffer.all().obs.cpu().numpy()
+        mean, std = real.mean(0), real.std(0) + 1e-6
+        tree = cKDTree((real - mean) / std)
+        n = min(self.cfg.mismatch_samples, states.shape[1])
+        synthetic = ((states[:, :n].cpu().numpy() - mean) / std).astype(np.float64)
+        alive = valid[:, :n].cpu().numpy()
+        per_step = {}
+        for t in range(states.shape[0]):
+            if alive[t].any():
+                distance, _ = tree.query(synthetic[t][alive[t]], k=1)
+                per_step[f"rollout/nn_distance_step{t + 1:04d}"] = float(distance.mean())
+        if per_step:
+            self.record(**per_step, **{"rollout/nn_distance_mean": float(np.mean(list(
+                per_step.values())))})  # fmt: skip
 
     def sample_mixed(self, buffer: ReplayBuffer) -> Batch:
         """(G, B) batches with real_ratio real transitions, the rest from the model buffer."""
