@@ -32,10 +32,18 @@ localrules:
     learning_curves,
     model_error_vs_horizon,
     decision_time_cost,
+    distribution_mismatch,
+    k_sweep,
     claims,
 
 
-FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost"]
+FIGURES = [
+    "learning_curves",
+    "model_error_vs_horizon",
+    "decision_time_cost",
+    "distribution_mismatch",
+    "k_sweep",
+]
 
 
 rule all:

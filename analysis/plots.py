@@ -115,7 +115,80 @@ def decision_time_cost(timings: pd.DataFrame, returns: pd.DataFrame) -> plt.Figu
     return fig
 
 
+def distribution_mismatch(metrics: pd.DataFrame) -> plt.Figure:
+    """Per rollout step: distance of synthetic states to the nearest real state (z-scored)
+    and ensemble disagreement, MBPO vs Dyna variants, mean with 95% CI over runs."""
+    data = metrics[metrics.name.str.match(r"rollout/(nn_distance|disagreement)_step\d+")].copy()
+    data["quantity"] = data.name.str.extract(r"rollout/(\w+?)_step")[0]
+    data["step"] = data.name.str.extract(r"_step(\d+)")[0].astype(int)
+    per_run = data.groupby(["variant", "method", "env", "seed", "quantity", "step"],
+                           as_index=False).value.mean()  # fmt: skip
+    envs = sorted(per_run.env.unique())
+    fig, axes = plt.subplots(2, max(1, len(envs)), figsize=(4.5 * max(1, len(envs)), 6.4),
+                             squeeze=False)  # fmt: skip
+    palette = variant_palette(per_run)
+    for col, env in enumerate(envs):
+        for row, (quantity, label) in enumerate(
+            [("nn_distance", "distance to nearest real state (z)"),
+             ("disagreement", "ensemble disagreement (std, z)")]):  # fmt: skip
+            ax = axes[row, col]
+            sub = per_run[(per_run.env == env) & (per_run.quantity == quantity)]
+            sns.lineplot(data=sub, x="step", y="value", hue="variant", palette=palette,
+                         errorbar=("ci", 95), n_boot=500, seed=0, ax=ax)  # fmt: skip
+            ax.set(xscale="log", title=env if row == 0 else "", xlabel="rollout step",
+                   ylabel=label)  # fmt: skip
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def k_sweep(returns: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
+    """Final return and AUC vs rollout length k (SAC at k = 0, MBPO at k, Dyna at the right)."""
+    from analysis.stats import area_under_curve
+
+    per_run = returns.sort_values("env_step").groupby(["variant", "method", "env", "seed"])
+    summary = per_run.apply(lambda g: pd.Series({
+        "final return": g.eval_return_mean.iloc[-1],
+        "AUC (mean return)": area_under_curve(g.env_step.to_numpy(),
+                                              g.eval_return_mean.to_numpy())}),
+        include_groups=False).reset_index()  # fmt: skip
+    summary = summary[summary.method.isin(["sac", "mbpo", "dyna"])]
+    params = runs.set_index(["variant", "env", "seed"])
+
+    def label(row) -> str:  # noqa: E306
+        if row.method == "sac":
+            return "0 (SAC)"
+        p = params.loc[(row.variant, row.env, row.seed)]
+        if row.method == "mbpo" and str(p.get("rollout_schedule")) not in ("None", "nan"):
+            return "sched"
+        return f"{'Dyna ' if row.method == 'dyna' else ''}{int(p['rollout_length'])}"
+
+    summary["k"] = [label(r) for r in summary.itertuples()]
+
+    def position(k: str) -> tuple:
+        number = k.split()[-1] if k.startswith("Dyna") else k.split()[0]
+        return (k.startswith("Dyna"), k == "sched", int(number) if number.isdigit() else 0)
+
+    order = sorted(summary.k.unique(), key=position)
+    envs = sorted(summary.env.unique())
+    fig, axes = plt.subplots(2, max(1, len(envs)), figsize=(4.5 * max(1, len(envs)), 6.4),
+                             squeeze=False)  # fmt: skip
+    for col, env in enumerate(envs):
+        for row, quantity in enumerate(["final return", "AUC (mean return)"]):
+            ax = axes[row, col]
+            sub = summary[summary.env == env]
+            present = [k for k in order if k in set(sub.k)]
+            sns.pointplot(data=sub, x="k", y=quantity, order=present, errorbar=("ci", 95),
+                          n_boot=500, seed=0, ax=ax, color="#DD8452")  # fmt: skip
+            ax.set(title=env if row == 0 else "", xlabel="rollout length k")
+            ax.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
+    "distribution_mismatch": (distribution_mismatch, 1),
+    "k_sweep": (k_sweep, 2),
     "learning_curves": (learning_curves, 1),
     "model_error_vs_horizon": (model_error_vs_horizon, 1),
     "decision_time_cost": (decision_time_cost, 2),

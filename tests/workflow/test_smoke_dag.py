@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 COPY = ["Snakefile", "config", "workflow", "methods", "analysis", "pyproject.toml"]
-FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost"]
+FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost",
+           "distribution_mismatch", "k_sweep"]  # fmt: skip
 
 
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:

@@ -44,3 +44,34 @@ rule decision_time_cost:
     shell:
         "python -m analysis.plots decision_time_cost {input.timings} {input.returns} "
         "{output.pdf} {output.png} > {log} 2>&1"
+
+
+rule distribution_mismatch:
+    input:
+        "results/tables/metrics.parquet",
+    output:
+        pdf="figures/distribution_mismatch.pdf",
+        png="figures/distribution_mismatch.png",
+    log:
+        "logs/figures/distribution_mismatch.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots distribution_mismatch {input} {output.pdf} {output.png} "
+        "> {log} 2>&1"
+
+
+rule k_sweep:
+    input:
+        returns="results/tables/returns.parquet",
+        runs="results/tables/runs.parquet",
+    output:
+        pdf="figures/k_sweep.pdf",
+        png="figures/k_sweep.png",
+    log:
+        "logs/figures/k_sweep.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots k_sweep {input.returns} {input.runs} {output.pdf} "
+        "{output.png} > {log} 2>&1"
