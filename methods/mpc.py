@@ -28,7 +28,7 @@ from methods.common.errors import UserError, require_positive
 from methods.common.model_env import ModelEnv
 from methods.common.training import RunContext, RunSettings, run_loop
 
-OPTIMISERS = ("cem", "rs")
+OPTIMISERS = ("cem", "rs", "icem")
 Objective = Callable[[torch.Tensor], torch.Tensor]
 """Scores action sequences (P, H, act_dim) -> returns (P,)."""
 
@@ -46,6 +46,9 @@ class Config(RunSettings, ModelSettings):
     init_std: float = 0.5  # initial sampling std in the [-1, 1] action space
     particles: int = 20  # TSinf particles per candidate
     oracle: bool = False  # score candidates with the true simulator (no model)
+    noise_beta: float = 2.0  # iCEM: colored-noise exponent (0 = white noise as CEM)
+    population_decay: float = 1.25  # iCEM: population shrinks by this factor per iteration
+    keep_elites: float = 0.3  # iCEM: fraction of elites carried to the next iteration / step
     eval_episodes: int = 1
     random_steps: int = 200
 
@@ -93,6 +96,63 @@ def cem(
         mean = smoothing * mean + (1 - smoothing) * best.mean(0)
         std = smoothing * std + (1 - smoothing) * best.std(0, unbiased=False)
     return mean
+
+
+def colored_noise(beta: float, shape: tuple[int, int, int], generator, device) -> torch.Tensor:
+    """Unit-variance noise (P, H, A) whose power spectrum along H falls as 1 / f^beta."""
+    population, horizon, act_dim = shape
+    freqs = torch.fft.rfftfreq(horizon, device=device)
+    freqs[0] = freqs[1] if horizon > 1 else 1.0
+    scale = freqs ** (-beta / 2)
+    size = (population, act_dim, freqs.shape[0])
+    spectrum = torch.complex(
+        torch.randn(size, device=device, generator=generator) * scale,
+        torch.randn(size, device=device, generator=generator) * scale,
+    )
+    signal = torch.fft.irfft(spectrum, n=horizon).transpose(1, 2)
+    return signal / signal.std().clamp_min(1e-8)
+
+
+def icem(
+    objective: Objective,
+    init_mean: torch.Tensor,
+    population: int,
+    elites: int,
+    iterations: int,
+    smoothing: float,
+    init_std: float,
+    generator: torch.Generator | None = None,
+    beta: float = 2.0,
+    decay: float = 1.25,
+    keep_fraction: float = 0.3,
+    carried: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Improved CEM (Pinneri et al. 2020): colored-noise samples, a population decaying by
+    ``decay`` per iteration, a fraction of elites kept across iterations (and, through
+    ``carried``, across time steps), the mean added in the last iteration; returns the best
+    sequence found (H, A), the elites to carry (shifted by the caller), candidates scored."""
+    mean = init_mean.clone()
+    std = torch.full_like(mean, init_std)
+    best, best_score, kept, scored = None, -float("inf"), carried, 0
+    n_keep = max(1, int(keep_fraction * elites))
+    for it in range(iterations):
+        n = max(int(population * decay ** (-it)), 2 * elites)
+        noise = colored_noise(beta, (n, *mean.shape), generator, mean.device)
+        candidates = (mean + std * noise.clamp(-2.0, 2.0)).clamp(-1.0, 1.0)
+        if kept is not None:
+            candidates = torch.cat([candidates, kept[:n_keep]])
+        if it == iterations - 1:
+            candidates = torch.cat([candidates, mean.unsqueeze(0)])
+        scores = objective(candidates)
+        scored += candidates.shape[0]
+        order = torch.topk(scores, min(elites, candidates.shape[0])).indices
+        elite_set = candidates[order]
+        if float(scores[order[0]]) > best_score:
+            best, best_score = candidates[order[0]].clone(), float(scores[order[0]])
+        kept = elite_set
+        mean = smoothing * mean + (1 - smoothing) * elite_set.mean(0)
+        std = smoothing * std + (1 - smoothing) * elite_set.std(0, unbiased=False)
+    return best, kept[:n_keep], scored
 
 
 def random_shooting(
@@ -170,6 +230,7 @@ class MPCAgent:
                                   ctx.seeds.torch_gen["rollout"])  # fmt: skip
         self.model_trained = cfg.oracle
         self.plan = torch.zeros(cfg.horizon, ctx.act_dim, device=ctx.device)
+        self.carried: torch.Tensor | None = None  # iCEM elites kept across time steps
         self.simulator = SimulatorCopy(ctx.env_id) if cfg.oracle else None
         self.real_env = self.eval_env = None  # given by the loop (attach_envs)
         self.buffer: ReplayBuffer | None = None
@@ -199,13 +260,38 @@ class MPCAgent:
             objective = self.simulator.returns
         else:
             objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
+        warm = torch.cat([self.plan[1:], torch.zeros_like(self.plan[:1])])
         if cfg.optimiser == "cem":
-            warm = torch.cat([self.plan[1:], torch.zeros_like(self.plan[:1])])
             self.plan = cem(objective, warm, cfg.population, cfg.cem_elites, cfg.iterations,
                             cfg.smoothing, cfg.init_std, self.gen)  # fmt: skip
+            scored = cfg.population * cfg.iterations
+        elif cfg.optimiser == "icem":
+            carried = None
+            if self.carried is not None:  # shift last step's elites, pad with a zero action
+                carried = torch.cat([self.carried[:, 1:], torch.zeros_like(
+                    self.carried[:, :1])], dim=1)  # fmt: skip
+            self.plan, self.carried, scored = icem(
+                objective,
+                warm,
+                cfg.population,
+                cfg.cem_elites,
+                cfg.iterations,
+                cfg.smoothing,
+                cfg.init_std,
+                self.gen,
+                cfg.noise_beta,
+                cfg.population_decay,
+                cfg.keep_elites,
+                carried,
+            )
         else:
             self.plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim,
                                         cfg.population, self.gen, self.device)  # fmt: skip
+            scored = cfg.population
+        particles = 1 if self.simulator is not None else cfg.particles
+        self.stats.setdefault("mpc/model_evals_per_action", []).append(
+            float(scored * particles * cfg.horizon)
+        )
         self.plan_ms.append(1000.0 * (time.perf_counter() - start))
         planned = float(objective(self.plan.unsqueeze(0))[0])  # the executed plan's score
         self.stats.setdefault("mpc/planned_return", []).append(planned)
@@ -225,6 +311,7 @@ class MPCAgent:
 
     def on_reset(self, obs: np.ndarray) -> None:
         self.plan.zero_()
+        self.carried = None
         if self.pending_fit and self.buffer is not None and not self.cfg.oracle:
             stats, seconds = self.trainer.fit(self.buffer)
             for key, value in stats.items():

@@ -40,6 +40,8 @@ def test_mpc_variant_runs_and_times_its_plans(tmp_path, variant, env):
     assert (out / "model.pt").is_file() == (variant != "mpc-oracle")
     timings = pd.read_csv(out / "timings.csv")
     assert "time/plan_ms_per_action" in set(timings.name)
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert "mpc/model_evals_per_action" in set(metrics.name)
 
 
 def test_oracle_planner_swings_up_the_pendulum(tmp_path):

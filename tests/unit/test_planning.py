@@ -32,3 +32,29 @@ def test_random_shooting_picks_the_best_candidate():
     target = torch.zeros(2, 1)
     plan = random_shooting(quadratic_objective(target), 2, 1, 5000, gen, "cpu")
     assert plan.shape == (2, 1) and float(plan.abs().max()) < 0.1
+
+
+def test_colored_noise_has_unit_variance_and_red_spectrum():
+    from methods.mpc import colored_noise
+
+    gen = torch.Generator().manual_seed(0)
+    white, red = (colored_noise(b, (2000, 32, 1), gen, "cpu") for b in (0.0, 2.0))
+    assert abs(float(white.std()) - 1.0) < 0.05 and abs(float(red.std()) - 1.0) < 0.05
+
+    def lag1(x):
+        return float((x[:, 1:] * x[:, :-1]).mean() / (x * x).mean())
+
+    assert abs(lag1(white)) < 0.05 and lag1(red) > 0.5  # red noise is smooth in time
+
+
+def test_icem_converges_with_fewer_evaluations_than_cem():
+    from methods.mpc import icem
+
+    gen = torch.Generator().manual_seed(0)
+    target = torch.tensor([[0.3, -0.5], [0.8, 0.1], [-0.2, 0.6]])
+    plan, carried, scored = icem(quadratic_objective(target), torch.zeros(3, 2), population=100,
+                                 elites=10, iterations=5, smoothing=0.1, init_std=0.5,
+                                 generator=gen, beta=0.0)  # fmt: skip
+    assert float((plan - target).abs().max()) < 0.15
+    assert scored < 400 * 6 / 3  # CEM above used 400 per iteration
+    assert carried.shape[1:] == (3, 2)
