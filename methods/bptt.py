@@ -26,7 +26,7 @@ from methods.common.envs import EnvSpec
 from methods.common.errors import UserError, require_positive
 from methods.common.model_env import ModelEnv
 from methods.common.sac_agent import TwinCritic, _adam
-from methods.common.training import RunContext, RunSettings, run_loop
+from methods.common.training import RunContext, RunSettings, check_finite, run_loop
 
 
 @dataclass
@@ -237,7 +237,8 @@ class BPTTAgent:
             return
         if (step - cfg.random_steps) % cfg.model_train_freq == 0:
             stats, seconds = self.trainer.fit(buffer)
-            self.record(**stats)
+            self.ctx.writer.log_metrics(step, stats)  # one row set per retrain
+            check_finite(self.ctx, step, stats)
             self.timings["time/model_train_s"] = self.timings.get("time/model_train_s", 0) + seconds
             self.model_trained = True
         start = time.perf_counter()

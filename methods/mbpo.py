@@ -26,7 +26,7 @@ from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
 from methods.common.envs import EnvSpec
 from methods.common.errors import UserError, require_positive
 from methods.common.model_env import PROPAGATION_MODES, ModelEnv
-from methods.common.training import RunContext, RunSettings, run_loop
+from methods.common.training import RunContext, RunSettings, check_finite, run_loop
 from methods.sac import Config as SACConfig
 from methods.sac import PolicyAgent
 
@@ -159,10 +159,12 @@ class MBPOAgent(PolicyAgent):
         return self.model_buffer
 
     # ----- the three phases -----
-    def train_model(self, buffer: ReplayBuffer) -> None:
+    def train_model(self, buffer: ReplayBuffer, step: int) -> None:
+        """Refit the ensemble on all real data; its holdout scores are logged at ``step``."""
         stats, seconds = self.trainer.fit(buffer)
         self.model_env.set_state_bounds(buffer.all().next_obs, self.cfg.rollout_state_margin)
-        self.record(**stats)
+        self.ctx.writer.log_metrics(step, stats)
+        check_finite(self.ctx, step, stats)
         self.timings["time/model_train_s"] = self.timings.get("time/model_train_s", 0) + seconds
         self.model_trained = True
 
@@ -237,7 +239,7 @@ class MBPOAgent(PolicyAgent):
         if step < max(cfg.random_steps, 1):
             return
         if (step - cfg.random_steps) % cfg.model_train_freq == 0:
-            self.train_model(buffer)
+            self.train_model(buffer, step)
         if self.model_trained and (step - cfg.random_steps) % cfg.rollout_freq == 0:
             self.rollout(buffer, step)
         start = time.perf_counter()
