@@ -76,6 +76,11 @@ def coerce(key: str, expected: Any, value: Any, source: str) -> Any:
             raise UserError(f"{source}: '{key}' must be an integer, got {value!r}")
         return value
     if expected is float:
+        if isinstance(value, str):  # YAML 1.1 reads 3e-4 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise UserError(f"{source}: '{key}' must be a number, got {value!r}")
         return float(value)

@@ -28,6 +28,7 @@ CASES = [
     (base(), ["env_steps=abc"], "'env_steps' must be an integer"),
     (base(), ["env_stepz=100"], "unknown key 'env_stepz'"),
     (base(), ["gamma=true"], "'gamma' must be a number"),
+    (base(), ["gamma=fast"], "'gamma' must be a number"),
     (base(), ["novalue"], "expects KEY=VALUE"),
     (base(**{"--device": "tpu"}), [], "unknown device"),
     (base(**{"--threads": "0"}), [], "--threads must be positive"),
