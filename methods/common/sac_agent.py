@@ -84,11 +84,18 @@ class TwinCritic(nn.Module):
             EnsembleLinear(2, d_in, d_out) for d_in, d_out in zip(dims[:-1], dims[1:], strict=True)
         )
 
-    def forward(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+    def forward(self, obs: torch.Tensor, act: torch.Tensor, frozen: bool = False) -> torch.Tensor:
+        """``frozen``: gradients reach the inputs but not the critic's weights."""
         x = torch.cat([obs, act], dim=-1).unsqueeze(0).expand(2, -1, -1)
-        for layer in self.layers[:-1]:
-            x = F.relu(layer(x))
-        return self.layers[-1](x).squeeze(-1)
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            weight, bias = layer.weight, layer.bias
+            if frozen:
+                weight, bias = weight.detach(), bias.detach()
+            x = torch.baddbmm(bias, x, weight)
+            if i < last:
+                x = F.relu(x)
+        return x.squeeze(-1)
 
 
 class SACAgent(nn.Module):
@@ -159,8 +166,7 @@ class SACAgent(nn.Module):
         q = self.critic(batch.obs, batch.act)
         critic_loss = ((q - target) ** 2).mean(-1).sum()
         act, logp = self.actor.sample(batch.obs, self.generator)
-        frozen = {name: w.detach() for name, w in self.critic.named_parameters()}
-        q_pi = torch.func.functional_call(self.critic, frozen, (batch.obs, act)).min(0).values
+        q_pi = self.critic(batch.obs, act, frozen=True).min(0).values
         actor_loss = (alpha * logp - q_pi).mean()
         alpha_loss = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean()
         self.optimizer.zero_grad(set_to_none=True)
