@@ -23,7 +23,7 @@ rule train:
         device=config.get("device", "auto"),
         out=lambda w: RUN_DIR.format(**w),
     shell:
-        "rm -f {params.out}/meta.json && "
+        "rm -f {params.out}/meta.json {params.out}/.*.tmp && "
         "python -m methods train --variant {wildcards.variant} --env {wildcards.env} "
         "--seed {wildcards.seed} --config {params.config_file} --out {params.out} "
         "--device {params.device} --threads {threads} > {log} 2>&1"
