@@ -110,14 +110,19 @@ def _pairwise(claim, measure, rule, table, value, better_method, other_method) -
     return rows
 
 
+def _dyna_above_mbpo(metrics: pd.DataFrame, name: str, claim: str, quantity: str) -> list[dict]:
+    """P(Dyna's second-half mean of metric ``name`` > MBPO's), per env, with its rule."""
+    rule = f"supported if the 95% CI of P({quantity}_dyna > {quantity}_mbpo) is above 0.5"
+    measure = f"P({quantity}_dyna > {quantity}_mbpo), 2nd half"
+    table = _final_half_mean(metrics, name)
+    if table.empty:
+        return [_missing(claim, measure, "no Dyna/MBPO runs in this tier")]
+    return _pairwise(claim, measure, rule, table, "value", "dyna", "mbpo")
+
+
 def dyna_exploitation(metrics: pd.DataFrame) -> list[dict]:
     claim = "3. long Dyna rollouts are exploited (predicted - real return grows)"
-    rule = "supported if the 95% CI of P(gap_dyna > gap_mbpo) is above 0.5"
-    gaps = _final_half_mean(metrics, "model/return_gap")
-    if gaps.empty:
-        return [_missing(claim, "P(gap_dyna > gap_mbpo)", "no Dyna/MBPO runs in this tier")]
-    return _pairwise(claim, "P(gap_dyna > gap_mbpo), 2nd half", rule, gaps, "value", "dyna",
-                     "mbpo")  # fmt: skip
+    return _dyna_above_mbpo(metrics, "model/return_gap", claim, "gap")
 
 
 def branched_efficiency(returns: pd.DataFrame) -> list[dict]:
@@ -163,12 +168,7 @@ def decision_cost(timings: pd.DataFrame) -> list[dict]:
 
 def distribution_mismatch(metrics: pd.DataFrame) -> list[dict]:
     claim = "6. branched rollouts stay closer to the real data than long ones"
-    rule = "supported if the 95% CI of P(dist_dyna > dist_mbpo) is above 0.5"
-    distance = _final_half_mean(metrics, "rollout/nn_distance_mean")
-    if distance.empty:
-        return [_missing(claim, "P(dist_dyna > dist_mbpo)", "no Dyna/MBPO runs in this tier")]
-    return _pairwise(claim, "P(nn-distance_dyna > nn-distance_mbpo), 2nd half", rule, distance,
-                     "value", "dyna", "mbpo")  # fmt: skip
+    return _dyna_above_mbpo(metrics, "rollout/nn_distance_mean", claim, "nn-distance")
 
 
 def claims_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
