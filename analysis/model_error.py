@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
-from methods.common.dynamics import ModelSettings, build_model
+from methods.common.checkpoints import load_run_model
 from methods.common.envs import never_terminates
 from methods.common.errors import UserError
 from methods.common.model_env import ModelEnv
@@ -30,20 +29,6 @@ from methods.common.run_io import atomic_write_text
 
 MODES = ("mean", "random-member", "TSinf")
 SATURATION_MSE = 1.0  # z-scored MSE above which the error curve counts as saturated
-
-
-def load_model(run_dir: Path, obs_dim: int, act_dim: int):
-    """The ensemble of a finished model-based run (architecture from its config.yaml)."""
-    try:
-        config = yaml.safe_load((run_dir / "config.yaml").read_text())
-        params = config["params"]
-        keys = ModelSettings.__dataclass_fields__
-        model = build_model(ModelSettings(**{k: v for k, v in params.items() if k in keys}),
-                            obs_dim, act_dim, "cpu")  # fmt: skip
-        model.load_state_dict(torch.load(run_dir / "model.pt", map_location="cpu"))
-    except (OSError, KeyError, RuntimeError, EOFError, yaml.YAMLError) as exc:
-        raise UserError(f"run {run_dir}: cannot load its model ({exc})") from None
-    return model.eval()
 
 
 def segments(heldout: dict, horizon: int, stride: int):
@@ -111,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         heldout = dict(np.load(args.heldout))
         obs_dim, act_dim = heldout["obs"].shape[-1], heldout["act"].shape[-1]
-        model = load_model(Path(args.run), obs_dim, act_dim)
+        model = load_run_model(Path(args.run), obs_dim, act_dim)
         curves = error_curves(model, heldout, args.horizon, args.particles, args.stride)
     except (OSError, KeyError, ValueError) as exc:
         print(f"error: cannot read {args.heldout}: {exc}", file=sys.stderr)

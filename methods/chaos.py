@@ -21,37 +21,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from methods.bptt import DeterministicPolicy, model_return
 from methods.common.buffer import ReplayBuffer
+from methods.common.checkpoints import load_run_actor, load_run_model, run_config
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
-from methods.common.envs import get_spec, make_env
+from methods.common.envs import get_sim_state, get_spec, make_env, set_sim_state
 from methods.common.errors import UserError
 from methods.common.model_env import ModelEnv
 from methods.common.run_io import atomic_write_text, csv_text
 from methods.common.sac_agent import Actor
 
 HORIZONS = (1, 2, 5, 10, 20, 50, 100, 200)
-
-
-def _sim_state(raw):
-    if hasattr(raw, "physics"):
-        return raw.physics.get_state().copy()
-    if hasattr(raw, "data"):
-        return np.concatenate([raw.data.qpos, raw.data.qvel]).copy()
-    return np.array(raw.state, dtype=np.float64)
-
-
-def _set_sim_state(raw, state: np.ndarray) -> None:
-    if hasattr(raw, "physics"):
-        with raw.physics.reset_context():
-            raw.physics.set_state(state)
-    elif hasattr(raw, "data"):
-        nq = raw.data.qpos.shape[0]
-        raw.set_state(state[:nq], state[nq:])
-    else:
-        raw.state = state.copy()
 
 
 def true_divergence(env_id: str, policy, n_starts: int, steps: int, seed: int) -> np.ndarray:
@@ -62,9 +43,9 @@ def true_divergence(env_id: str, policy, n_starts: int, steps: int, seed: int) -
     for i in range(n_starts):
         obs_a, _ = env_a.reset(seed=seed + i)
         env_b.reset(seed=seed + i)
-        state = _sim_state(env_a.unwrapped)
+        state = get_sim_state(env_a)
         direction = rng.normal(size=state.shape)
-        _set_sim_state(env_b.unwrapped, state + 1e-6 * direction / np.linalg.norm(direction))
+        set_sim_state(env_b, state + 1e-6 * direction / np.linalg.norm(direction))
         for t in range(steps):
             action = policy(obs_a, rng)
             obs_a, _, term_a, trunc_a, _ = env_a.step(action)
@@ -86,24 +67,18 @@ def growth_rate(mean_log: np.ndarray, saturation: float = 0.0) -> float:
 
 
 def _load_run(run_dir: Path, obs_dim: int, act_dim: int, device):
-    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    """(model, deterministic policy module) of a finished run."""
+    model = load_run_model(run_dir, obs_dim, act_dim, device)
+    config = run_config(run_dir)
     params = config["params"]
-    model_keys = {f for f in ModelSettings.__dataclass_fields__}
-    settings = ModelSettings(**{k: v for k, v in params.items() if k in model_keys})
-    model = build_model(settings, obs_dim, act_dim, device)
-    try:
-        model.load_state_dict(torch.load(run_dir / "model.pt", map_location=device))
-        policy_state = torch.load(run_dir / "policy.pt", map_location=device)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise UserError(f"run {run_dir}: cannot load model.pt/policy.pt ({exc})") from None
     if config["method"] == "bptt":
         policy = DeterministicPolicy(obs_dim, act_dim, params["hidden"], params["layers"])
-        policy.load_state_dict(policy_state)
-    else:
-        actor = Actor(obs_dim, act_dim, params["hidden"], params["layers"])
-        actor.load_state_dict({k[6:]: v for k, v in policy_state.items() if k.startswith("actor.")})
-        policy = _ActorAsPolicy(actor)
-    return model, policy.to(device)
+        try:
+            policy.load_state_dict(torch.load(run_dir / "policy.pt", map_location=device))
+        except (OSError, RuntimeError, EOFError) as exc:
+            raise UserError(f"run {run_dir}: cannot load policy.pt ({exc})") from None
+        return model, policy.to(device)
+    return model, _ActorAsPolicy(load_run_actor(run_dir, obs_dim, act_dim, device))
 
 
 class _ActorAsPolicy(torch.nn.Module):

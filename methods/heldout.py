@@ -17,31 +17,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
+from methods.common.checkpoints import load_run_actor
 from methods.common.envs import make_env
-from methods.common.errors import UserError
 from methods.common.run_io import atomic_write_bytes
-from methods.common.sac_agent import Actor
 
 HELDOUT_SEED_OFFSET = 10**6
 
 
 def load_policy(run_dir: Path, obs_dim: int, act_dim: int):
-    """The deterministic actor of a finished SAC/MBPO/Dyna run."""
-    config = yaml.safe_load((run_dir / "config.yaml").read_text())
-    if config.get("method") not in ("sac", "mbpo", "dyna"):
-        raise UserError(
-            f"--policy-run {run_dir}: needs a SAC-family run, got {config.get('method')}"
-        )
-    params = config["params"]
-    actor = Actor(obs_dim, act_dim, params["hidden"], params["layers"])
-    try:
-        state = torch.load(run_dir / "policy.pt", map_location="cpu")
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise UserError(f"--policy-run {run_dir}: cannot read policy.pt ({exc})") from None
-    actor.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("actor.")})
-    actor.eval()
+    """Deterministic actions of a finished SAC/MBPO/Dyna run's actor."""
+    actor = load_run_actor(run_dir, obs_dim, act_dim)
 
     @torch.no_grad()
     def act(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:

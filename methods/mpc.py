@@ -23,7 +23,7 @@ import torch
 
 from methods.common.buffer import ReplayBuffer
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
-from methods.common.envs import EnvSpec, make_env
+from methods.common.envs import EnvSpec, get_sim_state, make_env, set_sim_state
 from methods.common.errors import UserError, require_positive
 from methods.common.model_env import ModelEnv
 from methods.common.training import RunContext, RunSettings, run_loop
@@ -170,50 +170,24 @@ class SimulatorCopy:
     def __init__(self, env_id: str):
         self.env = make_env(env_id)
         self.env.reset(seed=0)
-        self.raw = self.env.unwrapped
-        self.low = self.env.action_space.low
-        self.family = "dmc" if hasattr(self.raw, "physics") else "gym"
-
-    def _get(self):
-        if self.family == "dmc":
-            return self.raw.physics.get_state().copy()
-        if hasattr(self.raw, "data"):
-            return self.raw.data.qpos.copy(), self.raw.data.qvel.copy()
-        return np.array(self.raw.state, copy=True)  # classic control (Pendulum)
-
-    def _set(self, state) -> None:
-        if self.family == "dmc":
-            with self.raw.physics.reset_context():
-                self.raw.physics.set_state(state)
-        elif hasattr(self.raw, "data"):
-            self.raw.set_state(*state)
-        else:
-            self.raw.state = np.array(state, copy=True)
 
     def sync(self, real_env) -> None:
         """Copy the real env's simulator state into this copy."""
-        raw = real_env.unwrapped
-        if self.family == "dmc":
-            state = raw.physics.get_state().copy()
-        elif hasattr(raw, "data"):
-            state = (raw.data.qpos.copy(), raw.data.qvel.copy())
-        else:
-            state = np.array(raw.state, copy=True)
-        self._set(state)
+        set_sim_state(self.env, get_sim_state(real_env))
 
     def returns(self, candidates: torch.Tensor) -> torch.Tensor:
         """(P, H, A) sequences in [-1, 1] -> (P,) true returns (0 after termination)."""
-        start = self._get()
+        start = get_sim_state(self.env)
         seqs = candidates.cpu().numpy()
         out = np.zeros(len(seqs))
         for i, seq in enumerate(seqs):
-            self._set(start)
+            set_sim_state(self.env, start)
             for action in seq:
                 _, reward, terminated, truncated, _ = self.env.step(action)
                 out[i] += reward
                 if terminated:
                     break
-        self._set(start)
+        set_sim_state(self.env, start)
         return torch.as_tensor(out, dtype=torch.float32, device=candidates.device)
 
 

@@ -194,6 +194,30 @@ def get_spec(env_id: str) -> EnvSpec:
         ) from None
 
 
+def get_sim_state(env: gym.Env) -> np.ndarray:
+    """A copy of the simulator state: dm_control physics state, MuJoCo (qpos, qvel)
+    concatenated, or a classic-control ``state`` (Pendulum)."""
+    raw = env.unwrapped
+    if hasattr(raw, "physics"):
+        return raw.physics.get_state().copy()
+    if hasattr(raw, "data"):
+        return np.concatenate([raw.data.qpos, raw.data.qvel])
+    return np.array(raw.state, dtype=np.float64)
+
+
+def set_sim_state(env: gym.Env, state: np.ndarray) -> None:
+    """Restore a state taken by :func:`get_sim_state` (of the same env id)."""
+    raw = env.unwrapped
+    if hasattr(raw, "physics"):
+        with raw.physics.reset_context():
+            raw.physics.set_state(state)
+    elif hasattr(raw, "data"):
+        nq = raw.data.qpos.shape[0]
+        raw.set_state(state[:nq], state[nq:])
+    else:
+        raw.state = np.array(state, dtype=np.float64)
+
+
 def make_env(env_id: str) -> gym.Env:
     """Build the environment with actions rescaled to [-1, 1] and float32 observations."""
     env = get_spec(env_id).make()
