@@ -75,6 +75,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     from methods.common import config as config_mod
     from methods.common.envs import get_spec, make_env
+    from methods.common.resume import CHECKPOINT_NAME
     from methods.common.run_io import RunWriter
     from methods.common.seeding import derive_seeds
     from methods.common.training import RunContext
@@ -117,6 +118,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                      obs_dim, act_dim)  # fmt: skip
     method.train(cfg, ctx)
     writer.finish()
+    (out / CHECKPOINT_NAME).unlink(missing_ok=True)  # the run is finished: nothing to resume
 
 
 def cmd_chaos(args: argparse.Namespace) -> None:

@@ -194,6 +194,8 @@ class SimulatorCopy:
 class MPCAgent:
     """Plans every action; the model is refit at every episode end."""
 
+    checkpoint_exclude = ("real_env", "eval_env", "simulator")  # live envs, rebuilt on resume
+
     def __init__(self, ctx: RunContext, cfg: Config):
         self.ctx, self.cfg = ctx, cfg
         self.device = ctx.device

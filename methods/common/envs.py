@@ -218,10 +218,31 @@ def set_sim_state(env: gym.Env, state: np.ndarray) -> None:
         raw.state = np.array(state, dtype=np.float64)
 
 
+def get_reset_rng(env: gym.Env):
+    """A copy of the RNG that the next ``reset()`` (without a seed) draws the start state
+    from: dm_control's task RandomState, else gymnasium's ``np_random``."""
+    raw = env.unwrapped
+    if isinstance(raw, DMCGymAdapter):
+        return raw._env.task.random.get_state()
+    return raw.np_random.bit_generator.state
+
+
+def set_reset_rng(env: gym.Env, state) -> None:
+    """Restore an RNG state taken by :func:`get_reset_rng` (the env must have been reset)."""
+    raw = env.unwrapped
+    if isinstance(raw, DMCGymAdapter):
+        raw._env.task.random.set_state(state)
+    else:
+        raw.np_random.bit_generator.state = state
+
+
 def make_env(env_id: str) -> gym.Env:
     """Build the environment with actions rescaled to [-1, 1] and float32 observations."""
     env = get_spec(env_id).make()
     env = gym.wrappers.RescaleAction(env, -1.0, 1.0)
-    return gym.wrappers.TransformObservation(
-        env, lambda o: np.asarray(o, dtype=np.float32), env.observation_space
-    )
+    return gym.wrappers.TransformObservation(env, as_float32, env.observation_space)
+
+
+def as_float32(observation) -> np.ndarray:
+    """Observation as float32 (a module-level function, so that envs pickle for checkpoints)."""
+    return np.asarray(observation, dtype=np.float32)

@@ -127,6 +127,8 @@ class RunWriter:
         self.metrics: list[tuple] = []
         self.timings: list[tuple] = []
         self._start = time.time()
+        self._elapsed_before = 0.0  # wall seconds of earlier attempts (resumed runs)
+        self.config = config
         self.meta = provenance(device, seed)
         self.meta["start_time"] = datetime.now(timezone.utc).isoformat()
         atomic_write_text(self.out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=True))
@@ -145,6 +147,27 @@ class RunWriter:
         atomic_write_text(self.out_dir / "metrics.csv", csv_text(METRICS_COLUMNS, self.metrics))
         atomic_write_text(self.out_dir / "timings.csv", csv_text(METRICS_COLUMNS, self.timings))
 
+    def log_state(self) -> dict:
+        """What a mid-run checkpoint keeps of the logs (see resume.py)."""
+        return {
+            "returns": list(self.returns),
+            "metrics": list(self.metrics),
+            "timings": list(self.timings),
+            "start_time": self.meta["start_time"],
+            "resumed_at_steps": self.meta.get("resumed_at_steps", []),
+            "elapsed_seconds": self._elapsed_before + time.time() - self._start,
+        }
+
+    def restore_log_state(self, state: dict) -> None:
+        self.returns, self.metrics = list(state["returns"]), list(state["metrics"])
+        self.timings = list(state["timings"])
+        self.meta["start_time"] = state["start_time"]
+        self._elapsed_before = state["elapsed_seconds"]
+        self._start = time.time()
+
+    def mark_resumed(self, env_step: int) -> None:
+        self.meta.setdefault("resumed_at_steps", []).append(env_step)
+
     def save_checkpoint(self, name: str, obj) -> None:
         atomic_torch_save(obj, self.out_dir / name)
 
@@ -152,5 +175,5 @@ class RunWriter:
         """Flush the logs, then write meta.json last: its presence marks a finished run."""
         self.flush()
         self.meta["end_time"] = datetime.now(timezone.utc).isoformat()
-        self.meta["wall_seconds"] = round(time.time() - self._start, 3)
+        self.meta["wall_seconds"] = round(self._elapsed_before + time.time() - self._start, 3)
         atomic_write_text(self.out_dir / "meta.json", json.dumps(self.meta, indent=2) + "\n")

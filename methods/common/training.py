@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 from methods.common.buffer import ReplayBuffer
-from methods.common.envs import EnvSpec, make_env
+from methods.common.envs import EnvSpec, get_reset_rng, make_env, set_reset_rng
 from methods.common.errors import UserError, require_positive
+from methods.common.resume import Checkpointer, LoopState, restore
 from methods.common.run_io import RunWriter
 from methods.common.seeding import Seeds
 
@@ -27,6 +28,8 @@ class RunSettings:
     eval_episodes: int = 5  # deterministic-policy episodes per evaluation
     random_steps: int = 1000  # initial uniformly random actions
     buffer_size: int = 1_000_000  # real replay capacity
+    checkpoint_minutes: float = 30.0  # checkpoint at the next episode end after this (0: off)
+    checkpoint_every: int = 0  # also after this many env steps (0: off; used by the tests)
 
     @classmethod
     def env_defaults(cls, spec: EnvSpec) -> dict:
@@ -36,6 +39,8 @@ class RunSettings:
         require_positive(self, "env_steps", "eval_every", "eval_episodes", "buffer_size")
         if self.random_steps < 0:
             raise UserError(f"'random_steps' must be >= 0, got {self.random_steps}")
+        if self.checkpoint_minutes < 0 or self.checkpoint_every < 0:
+            raise UserError("'checkpoint_minutes' and 'checkpoint_every' must be >= 0 (0: off)")
 
 
 @dataclass
@@ -122,26 +127,43 @@ def check_finite(ctx: RunContext, step: int, values: dict[str, float]) -> None:
 def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
     """Interact for ``settings.env_steps`` steps, training and evaluating along the way.
 
-    Real transitions go to a replay buffer that the agent receives after every step.
+    Real transitions go to a replay buffer that the agent receives after every step. At
+    episode boundaries a checkpoint is written when one is due (resume.py); a run directory
+    holding one continues from it, to the same results as an uninterrupted run.
     """
     capacity = min(settings.buffer_size, settings.env_steps)
     buffer = ReplayBuffer(ctx.obs_dim, ctx.act_dim, capacity, ctx.device,
                           ctx.seeds.torch_gen["buffer"])  # fmt: skip
     env, eval_env = make_env(ctx.env_id), make_env(ctx.env_id)
     env.action_space.seed(ctx.seeds.ints["explore"])
+    checkpointer = Checkpointer(ctx.writer.out_dir, settings.checkpoint_minutes,
+                                settings.checkpoint_every)  # fmt: skip
+    payload = checkpointer.load(ctx.writer.config, ctx.device)
+    obs, _ = env.reset(seed=ctx.seeds.ints["env"])
+    if payload is None:
+        loop = LoopState()
+    else:
+        buffer, loop = restore(payload, ctx, agent)
+        ctx.writer.mark_resumed(loop.step)
+        print(f"resuming {ctx.writer.out_dir} from env step {loop.step}", file=sys.stderr)
+        set_reset_rng(env, loop.env_rng)
+        obs, _ = env.reset()
     if hasattr(agent, "attach_envs"):  # planners that copy the simulator (MPC oracle)
         agent.attach_envs(env, eval_env)
-    obs, _ = env.reset(seed=ctx.seeds.ints["env"])
     agent.on_reset(obs)
-    episode_return, train_returns = 0.0, []
+    if payload is not None:
+        _evaluate_if_due(ctx, settings, agent, eval_env, loop)
+    episode_return = 0.0
     rng = ctx.seeds.numpy_gen
     act_dim = env.action_space.shape[0]
     progress = None
     if show_progress():
         from tqdm import tqdm
 
-        progress = tqdm(total=settings.env_steps, desc=f"{ctx.variant} {ctx.env_id}", unit="step")
-    for step in range(1, settings.env_steps + 1):
+        progress = tqdm(total=settings.env_steps, initial=loop.step,
+                        desc=f"{ctx.variant} {ctx.env_id}", unit="step")  # fmt: skip
+    for step in range(loop.step + 1, settings.env_steps + 1):
+        loop.step = step
         if step <= settings.random_steps:
             action = rng.uniform(-1.0, 1.0, act_dim).astype(np.float32)
         else:
@@ -152,30 +174,42 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
         agent.after_step(step, buffer)
         obs = next_obs
         if terminated or truncated:
-            train_returns.append(episode_return)
+            loop.train_returns.append(episode_return)
             episode_return = 0.0
+            if step < settings.env_steps and checkpointer.due(step):
+                loop.env_rng = get_reset_rng(env)
+                checkpointer.save(ctx, agent, buffer, loop)
             obs, _ = env.reset()
             agent.on_reset(obs)
-        if step % settings.eval_every == 0 or step == settings.env_steps:
-            returns, ms_per_action, starts = evaluate(
-                agent, eval_env, settings.eval_episodes, ctx.seeds.ints["eval_env"]
-            )
-            metrics, timings = agent.pop_metrics()
-            predicted = agent.predicted_return(starts)
-            if predicted is not None:
-                metrics["model/predicted_return"] = predicted
-                metrics["model/return_gap"] = predicted - float(returns.mean())
-            if train_returns:
-                metrics["train/episode_return"] = float(np.mean(train_returns))
-                train_returns = []
-            check_finite(ctx, step, {**metrics, "eval_return": float(returns.mean())})
-            ctx.writer.log_return(step, returns.mean(), returns.std(), len(returns))
-            ctx.writer.log_metrics(step, metrics)
-            ctx.writer.log_timings(step, {**timings, "time/policy_ms_per_action": ms_per_action})
-            ctx.writer.flush()
+        _evaluate_if_due(ctx, settings, agent, eval_env, loop)
         if progress is not None:
             progress.update(1)
     if progress is not None:
         progress.close()
     for name, obj in agent.checkpoints().items():
         ctx.writer.save_checkpoint(name, obj)
+
+
+def _evaluate_if_due(
+    ctx: RunContext, settings: RunSettings, agent: Agent, eval_env, loop: LoopState
+) -> None:
+    """Evaluate after every ``eval_every`` steps and at the end; log and flush."""
+    step = loop.step
+    if step == 0 or (step % settings.eval_every and step != settings.env_steps):
+        return
+    returns, ms_per_action, starts = evaluate(
+        agent, eval_env, settings.eval_episodes, ctx.seeds.ints["eval_env"]
+    )
+    metrics, timings = agent.pop_metrics()
+    predicted = agent.predicted_return(starts)
+    if predicted is not None:
+        metrics["model/predicted_return"] = predicted
+        metrics["model/return_gap"] = predicted - float(returns.mean())
+    if loop.train_returns:
+        metrics["train/episode_return"] = float(np.mean(loop.train_returns))
+        loop.train_returns = []
+    check_finite(ctx, step, {**metrics, "eval_return": float(returns.mean())})
+    ctx.writer.log_return(step, returns.mean(), returns.std(), len(returns))
+    ctx.writer.log_metrics(step, metrics)
+    ctx.writer.log_timings(step, {**timings, "time/policy_ms_per_action": ms_per_action})
+    ctx.writer.flush()

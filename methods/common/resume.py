@@ -1,0 +1,122 @@
+"""Mid-run checkpoints: everything a run needs to continue byte-identically after a kill.
+
+A checkpoint is taken at an episode boundary, after the episode's last step and before the
+env is reset, once ``checkpoint_minutes`` of wall time (or ``checkpoint_every`` env steps)
+have passed since the last one. It holds, in one ``torch.save`` (so objects shared between
+them stay shared after loading): the agent's attributes (networks, optimizers, model buffer,
+statistics), the run's generators (torch and numpy), the real replay buffer, the loop's
+counters, the train env's reset RNG, torch's global RNG and the rows logged so far.
+
+Resuming rebuilds the env, restores its reset RNG and resets it: the same start state as in
+the uninterrupted run, because a reset depends only on that RNG. The file is written
+atomically as ``checkpoint.pt`` in the run directory and removed once the run is finished.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from methods.common.errors import UserError
+from methods.common.run_io import atomic_torch_save
+
+CHECKPOINT_NAME = "checkpoint.pt"
+FORMAT_VERSION = 1
+# Keys that decide when checkpoints are taken, not what a run computes.
+NEUTRAL_KEYS = ("checkpoint_minutes", "checkpoint_every")
+# Test hook: SIGKILL this process right after a checkpoint is written (a kill mid-run).
+KILL_AFTER_CHECKPOINT_ENV = "MBRL_SPECTRUM_KILL_AFTER_CHECKPOINT"
+
+
+@dataclass
+class LoopState:
+    """The run loop's counters at an episode boundary (the env is about to be reset)."""
+
+    step: int = 0  # env steps done
+    train_returns: list[float] = field(default_factory=list)  # since the last evaluation
+    env_rng: Any = None  # the train env's reset RNG (see envs.get_reset_rng)
+
+
+def comparable(config: dict) -> dict:
+    """The resolved config without the checkpoint-timing keys."""
+    params = {k: v for k, v in config.get("params", {}).items() if k not in NEUTRAL_KEYS}
+    return {**{k: v for k, v in config.items() if k != "params"}, "params": params}
+
+
+def agent_state(agent) -> dict[str, Any]:
+    """The agent's attributes that a checkpoint carries (all but the run context and the
+    live env handles listed in ``agent.checkpoint_exclude``)."""
+    skip = {"ctx", *getattr(agent, "checkpoint_exclude", ())}
+    return {k: v for k, v in vars(agent).items() if k not in skip}
+
+
+class Checkpointer:
+    """Decides when to checkpoint, writes checkpoints and loads one to resume from."""
+
+    def __init__(self, out_dir: Path, every_minutes: float, every_steps: int):
+        self.path = Path(out_dir) / CHECKPOINT_NAME
+        self.every_seconds = 60.0 * every_minutes
+        self.every_steps = every_steps
+        self.last_time = time.monotonic()
+        self.last_step = 0
+
+    def due(self, step: int) -> bool:
+        by_steps = self.every_steps > 0 and step - self.last_step >= self.every_steps
+        by_time = self.every_seconds > 0 and time.monotonic() - self.last_time >= self.every_seconds
+        return by_steps or by_time
+
+    def save(self, ctx, agent, buffer, loop: LoopState) -> None:
+        writer = ctx.writer
+        payload = {
+            "format": FORMAT_VERSION,
+            "config": comparable(writer.config),
+            "agent": agent_state(agent),
+            "seeds": ctx.seeds,
+            "buffer": buffer,
+            "loop": loop,
+            "torch_rng": torch.get_rng_state(),
+            "log": writer.log_state(),
+        }
+        atomic_torch_save(payload, self.path)
+        self.last_time, self.last_step = time.monotonic(), loop.step
+        if os.environ.get(KILL_AFTER_CHECKPOINT_ENV):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def load(self, config: dict, device: torch.device) -> dict | None:
+        """The checkpoint's payload, or None when the run directory holds none."""
+        if not self.path.exists():
+            return None
+        try:
+            payload = torch.load(self.path, map_location=device, weights_only=False)
+        except Exception as exc:  # a truncated or foreign file: say which, never a traceback
+            raise UserError(
+                f"cannot resume from {self.path} ({type(exc).__name__}); delete it to start "
+                "the run over"
+            ) from None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
+            raise UserError(f"{self.path} is not a checkpoint of this version; delete it")
+        if payload["config"] != comparable(config):
+            raise UserError(
+                f"{self.path} was written with another config; delete it to start the run "
+                "over with this one"
+            )
+        self.last_step = payload["loop"].step
+        return payload
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def restore(payload: dict, ctx, agent) -> tuple[Any, LoopState]:
+    """Put a loaded checkpoint back: returns (replay buffer, loop state)."""
+    ctx.seeds = payload["seeds"]
+    vars(agent).update(payload["agent"])
+    torch.set_rng_state(payload["torch_rng"])
+    ctx.writer.restore_log_state(payload["log"])
+    return payload["buffer"], payload["loop"]
