@@ -66,7 +66,8 @@ def main() -> None:
     summary = {}
     for variant, env, budget, threshold, eval_every, seeds, needed in TASKS[args.task]:
         seeds = args.seeds or seeds
-        overrides = [f"env_steps={budget}", f"eval_every={eval_every}"]
+        # checkpoints every 10 minutes: a killed run continues when the command is rerun
+        overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10"]
 
         def one(seed, variant=variant, env=env, overrides=overrides):
             config = CONFIGS.get(args.task, "config/config.yaml")
