@@ -148,3 +148,48 @@ def resolve(
     cfg = config_cls(**values)
     cfg.validate(spec)
     return cfg
+
+
+def schema_problem(tier: dict, schema_path: str | Path) -> str | None:
+    """The first violation of the tier schema as one line (where, what), or None."""
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(tier)
+    )
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "top level"
+    return f"invalid config at '{where}': {error.message}"
+
+
+def check_tier(tier: dict) -> int:
+    """Resolve every (variant, env) run of a tier as ``methods train`` will, before any job
+    starts; the first problem (unknown env, typo in a key, wrong type, invalid value) is a
+    UserError naming the variant and env. Returns the number of (variant, env) pairs."""
+    from methods.registry import all_config_keys, get_method
+
+    for env_id in list(tier.get("envs") or []) + list(tier.get("env_settings") or {}):
+        get_spec(env_id)
+    if not tier.get("variants"):
+        raise UserError("the config defines no variants")
+    known_keys = all_config_keys()
+    pairs = 0
+    for variant in tier["variants"]:
+        settings = variant_settings(tier, variant)
+        method = get_method(settings["method"])
+        only = settings.get("envs")
+        for env_id in only or []:
+            get_spec(env_id)
+        for env_id in tier["envs"]:
+            if only is not None and env_id not in only:
+                continue
+            try:
+                resolve(method.Config, env_id, variant, tier, {}, known_keys)
+            except UserError as exc:
+                if f"variant '{variant}'" in str(exc):
+                    raise UserError(f"{exc} (on {env_id})") from None
+                raise UserError(f"variant '{variant}' on {env_id}: {exc}") from None
+            pairs += 1
+    return pairs

@@ -1,0 +1,288 @@
+"""Table-driven bad inputs: each gives one line starting with ``error:`` that names the
+problem, a non-zero exit and no traceback, and leaves a finished run untouched.
+
+Entry points covered: ``methods train|verify|chaos|heldout``, ``analysis.aggregate``,
+``analysis.model_error`` (in-process, stderr captured) and the Snakefile's config checks
+(a real ``snakemake -n``). The finished runs are made once per module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from analysis import aggregate, model_error
+from methods.__main__ import main as methods_main
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+CONFIG = str(ROOT / "config/config.yaml")
+TINY = ["env_steps=120", "random_steps=60", "eval_every=120", "eval_episodes=1", "hidden=8"]
+TINY_MODEL = ["model_hidden=8", "model_layers=2", "ensemble_size=2", "num_elites=1",
+              "model_max_epochs=2", "model_train_freq=60", "rollout_batch_size=20",
+              "rollout_transitions=0", "rollout_freq=30", "updates_per_step=1",
+              "batch_size=16"]  # fmt: skip
+
+
+def train_args(out: Path, variant="sac", env="gym-Pendulum-v1", seed="0", config=CONFIG,
+               sets=(), extra=()) -> list[str]:  # fmt: skip
+    args = ["train", "--variant", variant, "--env", env, "--seed", seed, "--config", config,
+            "--out", str(out), "--threads", "1", "--device", "cpu", *extra]  # fmt: skip
+    for item in sets:
+        args += ["--set", item]
+    return args
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, Path]:
+    """A finished SAC run, a finished MBPO run (with model.pt), held-out data, configs."""
+    root = tmp_path_factory.mktemp("bad_inputs")
+    runs = root / "results" / "runs"
+    sac = runs / "sac" / "gym-Pendulum-v1" / "s0"
+    mbpo = runs / "mbpo-k1" / "gym-Pendulum-v1" / "s0"
+    assert methods_main(train_args(sac, sets=TINY)) == 0
+    assert methods_main(train_args(mbpo, "mbpo-k1", sets=TINY + TINY_MODEL)) == 0
+    heldout = root / "heldout.npz"
+    assert methods_main(["heldout", "--env", "gym-Pendulum-v1", "--seed", "9", "--out",
+                         str(heldout), "--episodes", "2", "--max-steps", "20"]) == 0  # fmt: skip
+    configs = root / "configs"
+    configs.mkdir()
+    (configs / "invalid.yaml").write_text("variants: [unclosed\n")
+    (configs / "no_method.yaml").write_text("variants:\n  sac: {rollout_length: 3}\n")
+    (configs / "bad_method.yaml").write_text("variants:\n  sac: {method: ppo}\n")
+    (configs / "typo.yaml").write_text("variants:\n  k5: {method: mbpo, rollout_lenght: 5}\n")
+    (configs / "bad_default.yaml").write_text(
+        "defaults: {eval_episodes: five}\nvariants:\n  sac: {method: sac}\n"
+    )
+    return {"root": root, "sac": sac, "mbpo": mbpo, "heldout": heldout, "configs": configs}
+
+
+def broken_copy(world, run: str, name: str, damage: Callable[[Path], None]) -> Path:
+    """A copy of a finished run under another root with one file damaged."""
+    src = world[run]
+    dst = world["root"] / "damaged" / name / src.relative_to(world["root"] / "results")
+    shutil.copytree(src, dst)
+    damage(dst)
+    return dst
+
+
+def truncate(path_name: str, keep: int = 40):
+    return lambda d: (d / path_name).write_bytes((d / path_name).read_bytes()[:keep])
+
+
+def write(path_name: str, text: str):
+    return lambda d: (d / path_name).write_text(text)
+
+
+def old_schema(d: Path) -> None:
+    """A run directory as an older layout wrote it: other columns, no resolved params."""
+    (d / "returns.csv").write_text("step,return\n120,-1200.5\n")
+    (d / "config.yaml").write_text("variant: sac\nenv: gym-Pendulum-v1\nseed: 0\n")
+
+
+# (id, entry point, argument builder, expected text in the one error line)
+# entry points: "train" (methods CLI), "methods" (any methods command), "aggregate",
+# "model_error", "snakemake" (a tier config for a dry run)
+CASES = [
+    ("unknown-variant", "methods", lambda w: train_args(w["root"] / "o", "sacc"),
+     "unknown variant 'sacc'"),
+    ("unknown-env", "methods", lambda w: train_args(w["root"] / "o", env="gym-Hoper-v5"),
+     "unknown env 'gym-Hoper-v5'"),
+    ("unknown-method", "methods", lambda w: train_args(
+        w["root"] / "o", config=str(w["configs"] / "bad_method.yaml")), "unknown method 'ppo'"),
+    ("zero-budget", "methods", lambda w: train_args(w["root"] / "o", sets=["env_steps=0"]),
+     "'env_steps' must be positive"),
+    ("negative-budget", "methods", lambda w: train_args(w["root"] / "o",
+                                                        sets=["env_steps=-5"]),
+     "'env_steps' must be positive"),
+    ("zero-eval-episodes", "methods", lambda w: train_args(w["root"] / "o",
+                                                           sets=["eval_episodes=0"]),
+     "'eval_episodes' must be positive"),
+    ("k-beyond-episode", "methods", lambda w: train_args(
+        w["root"] / "o", "mbpo-k5", sets=["rollout_length=500"]),
+     "rollout length k must be in [1, episode length 200]"),
+    ("bad-schedule", "methods", lambda w: train_args(
+        w["root"] / "o", "mbpo-k5", sets=["rollout_schedule=[1, 2, 3]"]),
+     "'rollout_schedule' must be [min_epoch, max_epoch, min_k, max_k]"),
+    ("elites-above-members", "methods", lambda w: train_args(
+        w["root"] / "o", "mbpo-k5", sets=["num_elites=9"]), "need 1 <= num_elites"),
+    ("real-ratio-range", "methods", lambda w: train_args(
+        w["root"] / "o", "mbpo-k5", sets=["real_ratio=1.5"]), "'real_ratio' must be in [0, 1]"),
+    ("unknown-rollout-mode", "methods", lambda w: train_args(
+        w["root"] / "o", "mbpo-k5", sets=["rollout_mode=magic"]), "'rollout_mode' must be"),
+    ("missing-config-file", "methods", lambda w: train_args(
+        w["root"] / "o", config="/nonexistent/tier.yaml"), "does not exist"),
+    ("invalid-yaml", "methods", lambda w: train_args(
+        w["root"] / "o", config=str(w["configs"] / "invalid.yaml")), "not valid YAML"),
+    ("variant-without-method", "methods", lambda w: train_args(
+        w["root"] / "o", config=str(w["configs"] / "no_method.yaml")),
+     "does not name its 'method'"),
+    ("typo-in-config-file", "methods", lambda w: train_args(
+        w["root"] / "o", "k5", config=str(w["configs"] / "typo.yaml")),
+     "unknown key 'rollout_lenght'"),
+    ("wrong-type-in-defaults", "methods", lambda w: train_args(
+        w["root"] / "o", config=str(w["configs"] / "bad_default.yaml")),
+     "'eval_episodes' must be an integer"),
+    ("typo-in-set", "methods", lambda w: train_args(w["root"] / "o", sets=["env_stepz=9"]),
+     "unknown key 'env_stepz'"),
+    ("wrong-type-float", "methods", lambda w: train_args(w["root"] / "o", sets=["gamma=fast"]),
+     "'gamma' must be a number"),
+    ("wrong-type-int", "methods", lambda w: train_args(w["root"] / "o",
+                                                       sets=["env_steps=1.5k"]),
+     "'env_steps' must be an integer"),
+    ("set-without-value", "methods", lambda w: train_args(w["root"] / "o", sets=["gamma"]),
+     "expects KEY=VALUE"),
+    ("negative-seed", "methods", lambda w: train_args(w["root"] / "o", seed="-1"),
+     "--seed must be >= 0"),
+    ("zero-threads", "methods", lambda w: train_args(w["root"] / "o",
+                                                     extra=["--threads", "0"]),
+     "--threads must be positive"),
+    ("unknown-device", "methods", lambda w: train_args(w["root"] / "o",
+                                                       extra=["--device", "tpu"]),
+     "unknown device"),
+    ("finished-run-not-overwritten", "methods", lambda w: train_args(w["sac"], sets=TINY),
+     "already holds a finished run"),
+    ("output-under-a-file", "methods", lambda w: train_args(
+        w["sac"] / "meta.json" / "run", sets=TINY), "cannot create output directory"),
+    ("verify-missing-root", "methods", lambda w: ["verify", str(w["root"] / "nope")],
+     "is not a directory"),
+    ("chaos-run-not-finished", "methods", lambda w: [
+        "chaos", "--env", "gym-Pendulum-v1", "--seed", "0", "--out", str(w["root"] / "c"),
+        "--run", str(w["root"])], "is not a finished run directory"),
+    ("chaos-bad-horizons", "methods", lambda w: [
+        "chaos", "--env", "gym-Pendulum-v1", "--seed", "0", "--out", str(w["root"] / "c"),
+        "--horizons", "1,x"], "--horizons must be comma-separated integers"),
+    ("heldout-zero-episodes", "methods", lambda w: [
+        "heldout", "--env", "gym-Pendulum-v1", "--seed", "0", "--out",
+        str(w["root"] / "h.npz"), "--episodes", "0"], "--episodes and --max-steps must be"),
+    ("corrupted-returns", "aggregate", lambda w: [str(broken_copy(
+        w, "sac", "garbage", write("returns.csv", "\x00\x01,,\n\"unclosed")))],
+     "returns.csv"),
+    ("missing-metrics", "aggregate", lambda w: [str(broken_copy(
+        w, "sac", "nometrics", lambda d: (d / "metrics.csv").unlink()))],
+     "metrics.csv is missing"),
+    ("corrupted-meta", "aggregate", lambda w: [str(broken_copy(
+        w, "sac", "meta", write("meta.json", "{\"git_commit\": ")))],
+     "meta.json is corrupted"),
+    ("older-schema-run", "aggregate", lambda w: [str(broken_copy(
+        w, "sac", "old", old_schema))], "config.yaml lacks"),
+    ("truncated-model", "model_error", lambda w: [
+        "--run", str(broken_copy(w, "mbpo", "model", truncate("model.pt"))),
+        "--heldout", str(w["heldout"]), "--out", str(w["root"] / "err.csv")],
+     "cannot load model.pt"),
+    ("missing-heldout", "model_error", lambda w: [
+        "--run", str(w["mbpo"]), "--heldout", str(w["root"] / "none.npz"),
+        "--out", str(w["root"] / "err.csv")], "none.npz"),
+    ("snakemake-empty-seeds", "snakemake", "seeds: []", "invalid config at 'seeds'"),
+    ("snakemake-typo-top-level", "snakemake", "sedes: 3", "'sedes' was unexpected"),
+    ("snakemake-unknown-env", "snakemake", "envs: [gym-Hoper-v5]", "invalid config at 'envs/0'"),
+    ("snakemake-typo-in-variant", "snakemake",
+     "variants: {k5: {method: mbpo, rollout_lenght: 5}}", "unknown key 'rollout_lenght'"),
+    ("snakemake-wrong-type", "snakemake",
+     "variants: {sac: {method: sac, env_steps: lots}}", "'env_steps' must be an integer"),
+    ("snakemake-k-too-long", "snakemake",
+     "variants: {k9: {method: mbpo, rollout_length: 900}}", "rollout length k must be in"),
+]  # fmt: skip
+
+TIER = {"envs": "envs: [gym-Pendulum-v1]", "seeds": "seeds: 1",
+        "variants": "variants: {sac: {method: sac}}"}  # fmt: skip
+
+
+def run_entry(kind: str, args, world, tmp_path, capsys) -> tuple[int, str]:
+    if kind == "snakemake":
+        tier = dict(TIER)
+        key = args.split(":")[0]
+        tier[key] = args
+        config = tmp_path / "tier.yaml"
+        config.write_text("\n".join(tier.values()) + "\n")
+        proc = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", f"--configfile={config}",
+                               "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path / "wd"),
+                               "all"], capture_output=True, text=True, timeout=300)  # fmt: skip
+        lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("Using workflow")]
+        return proc.returncode, "\n".join(lines)
+    built = args(world)
+    entry = {"methods": methods_main, "aggregate": aggregate.main,
+             "model_error": model_error.main}[kind]  # fmt: skip
+    if kind == "aggregate":
+        built = ["--out-dir", str(tmp_path / "tables"), *built]
+    status = entry(built)
+    return status, capsys.readouterr().err.strip()
+
+
+def test_there_are_at_least_thirty_cases():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize(("kind", "args", "message"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])  # fmt: skip
+def test_bad_input_gives_one_clear_line(world, tmp_path, capsys, kind, args, message):
+    before = digest(world["root"] / "results")
+    status, err = run_entry(kind, args, world, tmp_path, capsys)
+    assert status != 0
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error: ") and message in err, err
+    assert digest(world["root"] / "results") == before, "a finished run was changed"
+
+
+def _limit_file_size():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+def test_disk_full_is_a_clear_error_and_keeps_earlier_files(world, tmp_path):
+    """Files may not grow past 4 KiB (RLIMIT_FSIZE, as a full disk): the run stops with one
+    line naming the file it could not write; the files written before stay whole."""
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "methods",
+                           *train_args(out, sets=TINY + ["eval_every=60", "env_steps=240"])],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          preexec_fn=_limit_file_size)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: cannot write"), err
+    assert "Traceback" not in err and not (out / "meta.json").exists()
+    assert not list(out.glob(".*.tmp")), "a temporary file was left behind"
+    assert (out / "config.yaml").read_text().startswith("device: cpu")
+
+
+def test_read_only_output_directory(world, tmp_path):
+    """A read-only file system (a tmpfs mounted ro: root ignores file modes)."""
+    target = tmp_path / "ro"
+    target.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(target)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.strip()}")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "methods",
+                               *train_args(target / "run", sets=TINY)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+    assert proc.returncode == 2
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1 and "cannot create output directory" in err, err
+
+
+def test_verify_flags_a_run_of_an_older_schema(world, capsys):
+    damaged = broken_copy(world, "sac", "old-verify", old_schema)
+    assert methods_main(["verify", str(damaged.parents[2])]) == 1
+    out = capsys.readouterr().out
+    assert "returns.csv has columns ['step', 'return']" in out
+    assert "config.yaml has no resolved params" in out
+    assert json.loads((world["sac"] / "meta.json").read_text())["seed"] == 0
