@@ -1,7 +1,32 @@
-# Shared helpers: which runs exist, and where their files live.
+# Shared helpers: the config's checks, which runs exist, and where their files live.
 import hashlib
 import json
+import sys
 from pathlib import Path
+
+
+def refuse(message):
+    """A bad config stops Snakemake before any job starts, with one line naming the problem."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+try:
+    from methods.common.config import check_tier, schema_problem
+    from methods.common.errors import UserError
+except ImportError:  # the suite is not installed here (e.g. conda-only deployment)
+    check_tier = schema_problem = None
+if schema_problem is not None and schema_problem(config, SCHEMA):
+    refuse(schema_problem(config, SCHEMA))
+validate(config, SCHEMA)  # fills the schema's defaults
+# resolve every run as its train job will: typos, types and values, per method
+if check_tier is not None:
+    try:
+        check_tier(config)
+    except UserError as exc:
+        refuse(exc)
+
 
 CONFIG_FILE = (
     workflow.overwrite_configfiles[-1]
