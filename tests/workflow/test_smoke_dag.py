@@ -114,3 +114,40 @@ def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
     reference, resumed = (pd.read_csv(d / "results/claims.csv") for d in (smoke_run, workdir))
     timing = reference.claim.str.startswith("5.")
     pd.testing.assert_frame_equal(reference[~timing], resumed[~timing])
+
+
+def start_local_slurm() -> None:
+    """Start the one-node SLURM of tests/slurm, or skip saying why it cannot run here."""
+    proc = subprocess.run(["bash", str(ROOT / "tests/slurm/start-local-slurm.sh")],
+                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    if proc.returncode == 3:
+        pytest.skip(f"SLURM cannot be started here: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run):
+    """The smoke DAG sent through profiles/slurm (snakemake-executor-plugin-slurm) to a real
+    slurmctld/slurmd gives the local run's CSVs and claims. Without slurmdbd there is no
+    sacct, so job states come from squeue; one thread and one CPU per job as locally."""
+    start_local_slurm()
+    workdir = fresh_copy(tmp_path / "slurm")
+    proc = snakemake(
+        workdir, "--profile", "profiles/slurm", "--configfile=config/smoke.yaml",
+        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5",
+        "--slurm-keep-successful-logs",
+        "--set-threads", "train=1", "--set-resources", "train:cpus_per_task=1",
+        "train:mem_mb=2000", "train:runtime=30", "--jobs", "4", "all", timeout=1500,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert list(workdir.glob(".snakemake/slurm_logs/rule_train/*/*.log")), "no SLURM job ran"
+    runs = list((smoke_run / "results/runs").glob("*/*/s*"))
+    assert runs
+    for run in runs:
+        twin = workdir / run.relative_to(smoke_run)
+        for name in ("returns.csv", "metrics.csv"):
+            assert (run / name).read_bytes() == (twin / name).read_bytes(), twin / name
+    reference, remote = (pd.read_csv(d / "results/claims.csv") for d in (smoke_run, workdir))
+    timing = reference.claim.str.startswith("5.")
+    pd.testing.assert_frame_equal(reference[~timing], remote[~timing])
