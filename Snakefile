@@ -32,15 +32,7 @@ localrules:
     distribution_mismatch,
     k_sweep,
     claims,
-
-
-FIGURES = [
-    "learning_curves",
-    "model_error_vs_horizon",
-    "decision_time_cost",
-    "distribution_mismatch",
-    "k_sweep",
-]
+    report,
 
 
 rule all:

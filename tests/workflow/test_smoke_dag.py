@@ -151,3 +151,11 @@ def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run)
     reference, remote = (pd.read_csv(d / "results/claims.csv") for d in (smoke_run, workdir))
     timing = reference.claim.str.startswith("5.")
     pd.testing.assert_frame_equal(reference[~timing], remote[~timing])
+
+
+def test_report_target_holds_every_figure_and_the_claims(smoke_run):
+    proc = snakemake(smoke_run, "--cores", "1", "--configfile=config/smoke.yaml", "report")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (smoke_run / "results/report.html").read_text(errors="replace")
+    for name in [*(f"{figure}.png" for figure in FIGURES), "claims.csv"]:
+        assert name in html, name

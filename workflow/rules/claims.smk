@@ -9,7 +9,9 @@ rule claims:
         runs="results/tables/runs.parquet",
         model_error="results/tables/model_error.parquet",
     output:
-        csv="results/claims.csv",
+        csv=report(
+            "results/claims.csv", caption="../report/claims.rst", category="Claims"
+        ),
         md="results/claims.md",
     log:
         "logs/claims.log",
@@ -17,3 +19,22 @@ rule claims:
         "../envs/mbrl-spectrum.yaml"
     shell:
         "python -m analysis.claims --tables results/tables --out results/claims > {log} 2>&1"
+
+
+rule report:
+    """The Snakemake HTML report: every figure and the claims table, with captions."""
+    input:
+        expand("figures/{name}.png", name=FIGURES),
+        "results/claims.csv",
+    output:
+        "results/report.html",
+    log:
+        "logs/report.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    params:
+        snakefile=workflow.main_snakefile,
+        config_file=CONFIG_FILE,
+    shell:
+        "snakemake --snakefile {params.snakefile} --configfile={params.config_file} "
+        "--nolock --report {output} > {log} 2>&1"

@@ -39,6 +39,13 @@ SEEDS = (
     else config["seeds"]
 )
 RUN_DIR = "results/runs/{variant}/{env}/s{seed}"
+FIGURES = [  # every figure of `rule all` and the report
+    "learning_curves",
+    "model_error_vs_horizon",
+    "decision_time_cost",
+    "distribution_mismatch",
+    "k_sweep",
+]
 
 
 def variant_envs(variant):

@@ -6,7 +6,11 @@ rule learning_curves:
         "results/tables/returns.parquet",
     output:
         pdf="figures/learning_curves.pdf",
-        png="figures/learning_curves.png",
+        png=report(
+            "figures/learning_curves.png",
+            caption="../report/learning_curves.rst",
+            category="Figures",
+        ),
     log:
         "logs/figures/learning_curves.log",
     conda:
@@ -20,7 +24,11 @@ rule model_error_vs_horizon:
         "results/tables/model_error.parquet",
     output:
         pdf="figures/model_error_vs_horizon.pdf",
-        png="figures/model_error_vs_horizon.png",
+        png=report(
+            "figures/model_error_vs_horizon.png",
+            caption="../report/model_error_vs_horizon.rst",
+            category="Figures",
+        ),
     log:
         "logs/figures/model_error_vs_horizon.log",
     conda:
@@ -36,7 +44,11 @@ rule decision_time_cost:
         returns="results/tables/returns.parquet",
     output:
         pdf="figures/decision_time_cost.pdf",
-        png="figures/decision_time_cost.png",
+        png=report(
+            "figures/decision_time_cost.png",
+            caption="../report/decision_time_cost.rst",
+            category="Figures",
+        ),
     log:
         "logs/figures/decision_time_cost.log",
     conda:
@@ -51,7 +63,11 @@ rule distribution_mismatch:
         "results/tables/metrics.parquet",
     output:
         pdf="figures/distribution_mismatch.pdf",
-        png="figures/distribution_mismatch.png",
+        png=report(
+            "figures/distribution_mismatch.png",
+            caption="../report/distribution_mismatch.rst",
+            category="Figures",
+        ),
     log:
         "logs/figures/distribution_mismatch.log",
     conda:
@@ -67,7 +83,11 @@ rule k_sweep:
         runs="results/tables/runs.parquet",
     output:
         pdf="figures/k_sweep.pdf",
-        png="figures/k_sweep.png",
+        png=report(
+            "figures/k_sweep.png",
+            caption="../report/k_sweep.rst",
+            category="Figures",
+        ),
     log:
         "logs/figures/k_sweep.log",
     conda:
