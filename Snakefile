@@ -33,6 +33,12 @@ localrules:
     k_sweep,
     claims,
     report,
+    scores,
+    final_performance,
+    probability_of_improvement,
+    dyna_exploitation,
+    bptt_gradient_vs_horizon,
+    chaos_tables,
 
 
 rule all:

@@ -106,12 +106,33 @@ def per_run_csvs(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def per_env_csvs(paths: list[str]) -> pd.DataFrame:
+    """Concatenate CSVs laid out as .../{env}/NAME.csv with an ``env`` column."""
+    frames = []
+    for path in sorted(Path(p) for p in paths):
+        try:
+            frames.append(pd.read_csv(path).assign(env=path.parent.name))
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise UserError(f"{path} is missing or corrupted ({exc})") from None
+    if not frames:
+        raise UserError("no per-env tables to concatenate")
+    return pd.concat(frames, ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out-dir", help="write returns/metrics/timings parquet here")
     parser.add_argument("--model-error", help="write the model-error table to this parquet")
+    parser.add_argument("--per-env", help="concatenate .../{env}/NAME.csv files into a parquet")
     parser.add_argument("runs", nargs="+", help="run directories or files inside them")
     args = parser.parse_args(argv)
+    if args.per_env:
+        try:
+            write_parquet(per_env_csvs(args.runs), Path(args.per_env))
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.model_error:
         try:
             write_parquet(per_run_csvs(args.runs), Path(args.model_error))

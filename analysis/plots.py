@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -186,12 +187,144 @@ def k_sweep(returns: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def final_performance(scores: pd.DataFrame) -> plt.Figure:
+    """IQM, median and mean of normalised final scores across envs per variant, each with a
+    95% stratified bootstrap CI over runs x envs (rliable's interval plot)."""
+    from analysis.stats import AGGREGATES, stratified_bootstrap_ci
+
+    rows = []
+    for variant, data in scores.dropna(subset=["score"]).groupby("variant"):
+        table = data.pivot_table(index="seed", columns="env", values="score")
+        matrix = table.dropna().to_numpy()  # runs present on every env of the variant
+        if matrix.size == 0:
+            continue
+        for name, aggregate in AGGREGATES.items():
+            point, low, high = stratified_bootstrap_ci(matrix, aggregate, reps=1000)
+            rows.append({"variant": variant, "method": data.method.iloc[0], "aggregate": name,
+                         "point": point, "low": low, "high": high,
+                         "n": f"{matrix.shape[0]} seeds x {matrix.shape[1]} envs"})  # fmt: skip
+    summary = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, len(AGGREGATES), figsize=(4.0 * len(AGGREGATES), 0.5 + 0.35 *
+                             max(1, summary.variant.nunique() if len(summary) else 1)),
+                             squeeze=False, sharey=True)  # fmt: skip
+    order = sorted(summary.variant.unique()) if len(summary) else []
+    for ax, name in zip(axes[0], AGGREGATES, strict=True):
+        sub = summary[summary["aggregate"] == name].set_index("variant") if len(summary) else None
+        for i, variant in enumerate(order):
+            if sub is None or variant not in sub.index:
+                continue
+            row = sub.loc[variant]
+            colour = FAMILY_COLOURS.get(row.method, "#777777")
+            ax.plot([row.low, row.high], [i, i], color=colour, lw=6, alpha=0.6)
+            ax.plot([row.point], [i], "|", color="k", ms=12)
+        ax.set(title=name, xlabel="normalised score (random 0, reference 1)")
+        ax.set_yticks(range(len(order)), order)
+    fig.tight_layout()
+    return fig
+
+
+def probability_of_improvement(scores: pd.DataFrame) -> plt.Figure:
+    """P(variant > SAC) on normalised final scores, averaged over envs, with a 95%
+    stratified bootstrap CI (rliable's probability of improvement)."""
+    from analysis.stats import probability_of_improvement_ci
+
+    data = scores.dropna(subset=["score"])
+    baseline = data[data.method == "sac"]
+    rows = []
+    for variant, group in data[data.method != "sac"].groupby("variant"):
+        envs = sorted(set(group.env) & set(baseline.env))
+        if not envs:
+            continue
+        x = group.pivot_table(index="seed", columns="env", values="score")[envs].dropna()
+        y = baseline.pivot_table(index="seed", columns="env", values="score")[envs].dropna()
+        if x.empty or y.empty:
+            continue
+        point, low, high = probability_of_improvement_ci(x.to_numpy(), y.to_numpy(), reps=500)
+        rows.append({"variant": variant, "method": group.method.iloc[0], "point": point,
+                     "low": low, "high": high})  # fmt: skip
+    summary = pd.DataFrame(rows).sort_values("variant") if rows else pd.DataFrame()
+    fig, ax = plt.subplots(figsize=(5.5, 0.6 + 0.35 * max(1, len(summary))))
+    for i, row in enumerate(summary.itertuples()):
+        ax.plot([row.low, row.high], [i, i], color=FAMILY_COLOURS.get(row.method, "#777"),
+                lw=6, alpha=0.6)  # fmt: skip
+        ax.plot([row.point], [i], "|", color="k", ms=12)
+    ax.axvline(0.5, color="grey", ls="--", lw=1)
+    ax.set_yticks(range(len(summary)), list(summary.variant) if len(summary) else [])
+    ax.set(xlim=(0, 1), xlabel="P(variant > SAC), normalised final score, mean over envs",
+           title="probability of improvement over SAC")  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+def dyna_exploitation(metrics: pd.DataFrame) -> plt.Figure:
+    """Model-predicted minus real return of the eval policy over training, per rollout
+    length (MBPO's branched k vs Dyna's long rollouts), mean with a 95% CI over seeds."""
+    gap = metrics[(metrics.name == "model/return_gap") & metrics.method.isin(["mbpo", "dyna"])]
+    envs = sorted(gap.env.unique())
+    fig, axes = _grid(max(1, len(envs)))
+    palette = variant_palette(gap) if len(gap) else {}
+    for ax, env in zip(axes, envs, strict=False):
+        sub = gap[gap.env == env]
+        sns.lineplot(data=sub, x="env_step", y="value", hue="variant", palette=palette,
+                     errorbar=("ci", 95), n_boot=500, seed=0, ax=ax)  # fmt: skip
+        ax.axhline(0.0, color="grey", lw=1, ls="--")
+        ax.set(title=env, xlabel="env steps",
+               ylabel="predicted - real return (eval policy)")  # fmt: skip
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def bptt_gradient_vs_horizon(
+    metrics: pd.DataFrame, runs: pd.DataFrame, gradient: pd.DataFrame, divergence: pd.DataFrame
+) -> plt.Figure:
+    """Per env, left: |d return / d policy| through the learned model vs H (log-log): the
+    chaos diagnostic's median over start states, and the mean gradient norm of each BPTT
+    variant over its training; right: mean log-distance of 1e-6-perturbed true-simulator
+    twins vs t (the finite-time Lyapunov picture)."""
+    envs = sorted(set(gradient.env) | set(divergence.env))
+    fig, axes = plt.subplots(max(1, len(envs)), 2, figsize=(9.5, 3.4 * max(1, len(envs))),
+                             squeeze=False)  # fmt: skip
+    grads = metrics[metrics.name == "bptt/grad_norm"]
+    horizon = runs.set_index(["variant", "env", "seed"])["horizon"] if "horizon" in runs else None
+    for row, env in enumerate(envs):
+        ax = axes[row, 0]
+        diag = gradient[gradient.env == env].sort_values("horizon")
+        ax.plot(diag.horizon, diag.median_grad_norm, "o-", color="k",
+                label="chaos diagnostic (fixed policy, median)")  # fmt: skip
+        sub = grads[grads.env == env]
+        if horizon is not None and len(sub):
+            per_run = sub.groupby(["variant", "seed"]).value.mean().reset_index()
+            per_run["H"] = [horizon.get((v, env, s), np.nan) for v, s in
+                            zip(per_run.variant, per_run.seed, strict=True)]  # fmt: skip
+            sns.pointplot(data=per_run, x="H", y="value", native_scale=True, errorbar=("ci", 95),
+                          n_boot=500, seed=0, color=FAMILY_COLOURS["bptt"], ax=ax,
+                          label="BPTT runs (mean over training)")  # fmt: skip
+        ax.set(xscale="log", yscale="log", title=env, xlabel="horizon H (model steps)",
+               ylabel="policy-gradient norm")  # fmt: skip
+        ax.legend(fontsize=7)
+        ax = axes[row, 1]
+        div = divergence[divergence.env == env].sort_values("t")
+        ax.plot(div.t, div.mean_log_distance, color="#C44E52")
+        ax.fill_between(div.t, div.mean_log_distance - div.std_log_distance,
+                        div.mean_log_distance + div.std_log_distance, color="#C44E52",
+                        alpha=0.2)  # fmt: skip
+        ax.set(title=f"{env}: true-simulator twins", xlabel="t (env steps)",
+               ylabel="mean log distance (+- 1 std)")  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "distribution_mismatch": (distribution_mismatch, 1),
     "k_sweep": (k_sweep, 2),
     "learning_curves": (learning_curves, 1),
     "model_error_vs_horizon": (model_error_vs_horizon, 1),
     "decision_time_cost": (decision_time_cost, 2),
+    "final_performance": (final_performance, 1),
+    "probability_of_improvement": (probability_of_improvement, 1),
+    "dyna_exploitation": (dyna_exploitation, 1),
+    "bptt_gradient_vs_horizon": (bptt_gradient_vs_horizon, 4),
 }
 
 

@@ -174,6 +174,9 @@ def check_tier(tier: dict) -> int:
         get_spec(env_id)
     if not tier.get("variants"):
         raise UserError("the config defines no variants")
+    chaos_variant = (tier.get("chaos") or {}).get("variant")
+    if chaos_variant is not None and chaos_variant not in tier["variants"]:
+        raise UserError(f"chaos variant '{chaos_variant}' is not a variant of this config")
     known_keys = all_config_keys()
     pairs = 0
     for variant in tier["variants"]:

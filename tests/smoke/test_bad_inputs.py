@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import aggregate, model_error
+from analysis import aggregate, model_error, scores
 from methods.__main__ import main as methods_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +68,12 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (configs / "bad_default.yaml").write_text(
         "defaults: {eval_episodes: five}\nvariants:\n  sac: {method: sac}\n"
     )
+    (configs / "nan_reference.csv").write_text(
+        "env,random_return,reference_return,reference_name,citation\n"
+        "gym-Pendulum-v1,-1200,NaN,someone,a paper\n"
+    )
+    assert aggregate.main(["--out-dir", str(root), str(sac)]) == 0
+    (root / "random.csv").write_text("env,episode,return\ngym-Pendulum-v1,0,-1250\n")
     return {"root": root, "sac": sac, "mbpo": mbpo, "heldout": heldout, "configs": configs}
 
 
@@ -187,6 +193,10 @@ CASES = [
     ("missing-heldout", "model_error", lambda w: [
         "--run", str(w["mbpo"]), "--heldout", str(w["root"] / "none.npz"),
         "--out", str(w["root"] / "err.csv")], "none.npz"),
+    ("nan-in-reference-table", "scores", lambda w: [
+        "table", "--returns", str(w["root"] / "returns.parquet"), "--random",
+        str(w["root"] / "random.csv"), "--reference", str(w["configs"] / "nan_reference.csv"),
+        "--out", str(w["root"] / "scores.parquet")], "'reference_return' is nan"),
     ("snakemake-empty-seeds", "snakemake", "seeds: []", "invalid config at 'seeds'"),
     ("snakemake-typo-top-level", "snakemake", "sedes: 3", "'sedes' was unexpected"),
     ("snakemake-unknown-env", "snakemake", "envs: [gym-Hoper-v5]", "invalid config at 'envs/0'"),
@@ -216,7 +226,7 @@ def run_entry(kind: str, args, world, tmp_path, capsys) -> tuple[int, str]:
         return proc.returncode, "\n".join(lines)
     built = args(world)
     entry = {"methods": methods_main, "aggregate": aggregate.main,
-             "model_error": model_error.main}[kind]  # fmt: skip
+             "model_error": model_error.main, "scores": scores.main}[kind]  # fmt: skip
     if kind == "aggregate":
         built = ["--out-dir", str(tmp_path / "tables"), *built]
     status = entry(built)

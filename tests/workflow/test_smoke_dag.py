@@ -13,9 +13,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-COPY = ["Snakefile", "config", "workflow", "profiles", "methods", "analysis", "pyproject.toml"]
+COPY = [
+    "Snakefile",
+    "config",
+    "workflow",
+    "profiles",
+    "methods",
+    "analysis",
+    "reference",
+    "pyproject.toml",
+]
 FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost",
-           "distribution_mismatch", "k_sweep"]  # fmt: skip
+           "distribution_mismatch", "k_sweep", "final_performance",
+           "probability_of_improvement", "dyna_exploitation",
+           "bptt_gradient_vs_horizon"]  # fmt: skip
 
 
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -50,6 +61,10 @@ def test_every_figure_and_table_is_produced(smoke_run):
     claims = pd.read_csv(smoke_run / "results/claims.csv")
     assert claims.claim.str[0].tolist() and set(claims.claim.str[0]) == set("123456")
     assert set(claims.verdict) <= {"supported", "not supported", "inconclusive"}
+    scores = pd.read_parquet(smoke_run / "results/tables/scores.parquet")
+    assert len(scores) == len(returns.groupby(["variant", "env", "seed"]))
+    chaos = pd.read_parquet(smoke_run / "results/tables/chaos_gradient.parquet")
+    assert set(chaos.env) == {"gym-Pendulum-v1", "dmc-cartpole-swingup"}
     model_error = pd.read_parquet(smoke_run / "results/tables/model_error.parquet")
     assert set(model_error["mode"]) == {"mean", "random-member", "TSinf"}
     for run in (smoke_run / "results/runs").glob("*/*/s*"):

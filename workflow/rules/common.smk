@@ -45,6 +45,10 @@ FIGURES = [  # every figure of `rule all` and the report
     "decision_time_cost",
     "distribution_mismatch",
     "k_sweep",
+    "final_performance",
+    "probability_of_improvement",
+    "dyna_exploitation",
+    "bptt_gradient_vs_horizon",
 ]
 
 
@@ -95,3 +99,28 @@ def model_runs():
 
 def model_error_files():
     return [f"results/model_error/{v}/{e}/s{s}.csv" for v, e, s in model_runs()]
+
+
+CHAOS_METHODS = ("sac", "mbpo", "dyna", "bptt")  # runs that leave a policy and a model
+
+
+def chaos_run(env):
+    """The run whose model and policy the chaos diagnostic uses on ``env``, or None."""
+    variant = config["chaos"].get("variant")
+    if variant is None or variant not in config["variants"]:
+        return None
+    if config["variants"][variant]["method"] not in CHAOS_METHODS[1:]:
+        return None
+    if env not in variant_envs(variant):
+        return None
+    return RUN_DIR.format(variant=variant, env=env, seed=SEEDS[0])
+
+
+def chaos_inputs(wildcards):
+    run = chaos_run(wildcards.env)
+    return [] if run is None else [f"{run}/meta.json"]
+
+
+def chaos_run_option(env):
+    run = chaos_run(env)
+    return "" if run is None else f"--run {run}"

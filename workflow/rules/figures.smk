@@ -95,3 +95,79 @@ rule k_sweep:
     shell:
         "python -m analysis.plots k_sweep {input.returns} {input.runs} {output.pdf} "
         "{output.png} > {log} 2>&1"
+
+
+rule final_performance:
+    input:
+        "results/tables/scores.parquet",
+    output:
+        pdf="figures/final_performance.pdf",
+        png=report(
+            "figures/final_performance.png",
+            caption="../report/final_performance.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/figures/final_performance.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots final_performance {input} {output.pdf} {output.png} > {log} 2>&1"
+
+
+rule probability_of_improvement:
+    input:
+        "results/tables/scores.parquet",
+    output:
+        pdf="figures/probability_of_improvement.pdf",
+        png=report(
+            "figures/probability_of_improvement.png",
+            caption="../report/probability_of_improvement.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/figures/probability_of_improvement.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots probability_of_improvement {input} {output.pdf} {output.png} > {log} 2>&1"
+
+
+rule dyna_exploitation:
+    input:
+        "results/tables/metrics.parquet",
+    output:
+        pdf="figures/dyna_exploitation.pdf",
+        png=report(
+            "figures/dyna_exploitation.png",
+            caption="../report/dyna_exploitation.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/figures/dyna_exploitation.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots dyna_exploitation {input} {output.pdf} {output.png} > {log} 2>&1"
+
+
+rule bptt_gradient_vs_horizon:
+    input:
+        "results/tables/metrics.parquet",
+        "results/tables/runs.parquet",
+        "results/tables/chaos_gradient.parquet",
+        "results/tables/chaos_divergence.parquet",
+    output:
+        pdf="figures/bptt_gradient_vs_horizon.pdf",
+        png=report(
+            "figures/bptt_gradient_vs_horizon.png",
+            caption="../report/bptt_gradient_vs_horizon.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/figures/bptt_gradient_vs_horizon.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.plots bptt_gradient_vs_horizon {input} {output.pdf} {output.png} "
+        "> {log} 2>&1"

@@ -45,3 +45,45 @@ rule model_error_table:
         "../envs/mbrl-spectrum.yaml"
     shell:
         "python -m analysis.aggregate --model-error {output} {input} > {log} 2>&1"
+
+
+rule chaos:
+    """True-simulator divergence and the BPTT gradient norm vs H for one env."""
+    input:
+        chaos_inputs,
+    output:
+        divergence="results/chaos/{env}/divergence.csv",
+        gradient="results/chaos/{env}/gradient_norm.csv",
+        summary="results/chaos/{env}/summary.csv",
+    log:
+        "logs/chaos/{env}.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    params:
+        run=lambda w: chaos_run_option(w.env),
+        starts=config["chaos"]["starts"],
+        steps=config["chaos"]["steps"],
+        horizons=config["chaos"]["horizons"],
+        random_steps=config["chaos"]["random_steps"],
+    shell:
+        "python -m methods chaos --env {wildcards.env} --seed 0 --out results/chaos/{wildcards.env} "
+        "{params.run} --starts {params.starts} --steps {params.steps} "
+        "--horizons {params.horizons} --random-steps {params.random_steps} --threads 1 "
+        "> {log} 2>&1"
+
+
+rule chaos_tables:
+    input:
+        divergence=expand("results/chaos/{env}/divergence.csv", env=config["envs"]),
+        gradient=expand("results/chaos/{env}/gradient_norm.csv", env=config["envs"]),
+    output:
+        divergence="results/tables/chaos_divergence.parquet",
+        gradient="results/tables/chaos_gradient.parquet",
+    log:
+        "logs/chaos_tables.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.aggregate --per-env {output.divergence} {input.divergence} "
+        "> {log} 2>&1 && python -m analysis.aggregate --per-env {output.gradient} "
+        "{input.gradient} >> {log} 2>&1"

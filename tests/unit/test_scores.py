@@ -1,0 +1,67 @@
+"""Normalised scores: hand-checkable numbers, and the reference table's checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.scores import TIER_BEST, load_reference, run_scores
+from methods.common.errors import UserError
+
+
+def curve(variant, method, env, seed, values):
+    return pd.DataFrame({"variant": variant, "method": method, "env": env, "seed": seed,
+                         "env_step": [100, 200, 300], "eval_return_mean": values})  # fmt: skip
+
+
+def test_scores_map_random_to_zero_and_reference_to_one():
+    returns = pd.concat([
+        curve("sac", "sac", "a", 0, [0.0, 10.0, 20.0]),
+        curve("sac", "sac", "a", 1, [0.0, 10.0, 40.0]),
+        curve("sac", "sac", "b", 0, [5.0, 5.0, 5.0]),
+        curve("mbpo", "mbpo", "b", 0, [5.0, 15.0, 25.0]),
+    ])  # fmt: skip
+    randoms = pd.DataFrame({"env": ["a", "a", "b"], "return": [-10.0, 10.0, 5.0]})  # a: mean 0
+    reference = pd.DataFrame({"env": ["a"], "reference_return": [100.0],
+                              "reference_name": ["paper"], "citation": ["x"]})  # fmt: skip
+    scores = run_scores(returns, randoms, reference).set_index(["variant", "env", "seed"])
+    # env a: random mean 0, published reference 100
+    assert scores.loc[("sac", "a", 0), "score"] == pytest.approx(0.2)
+    assert scores.loc[("sac", "a", 1), "score"] == pytest.approx(0.4)
+    # AUC of 0, 10, 20 over steps 100..300 is a mean return of 10
+    assert scores.loc[("sac", "a", 0), "auc_score"] == pytest.approx(0.1)
+    # env b: random 5, no published number: the tier's best variant (mbpo, final 25) is 1
+    assert scores.loc[("mbpo", "b", 0), "score"] == pytest.approx(1.0)
+    assert scores.loc[("sac", "b", 0), "score"] == pytest.approx(0.0)
+    assert scores.loc[("sac", "b", 0), "reference_name"] == TIER_BEST
+
+
+def test_missing_random_returns_is_an_error():
+    with pytest.raises(UserError, match="no random-policy returns for a"):
+        run_scores(curve("sac", "sac", "a", 0, [1.0, 2.0, 3.0]),
+                   pd.DataFrame({"env": ["b"], "return": [0.0]}),
+                   pd.DataFrame(columns=["env", "reference_return"]))  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("env,reference_return,reference_name,citation\nh,nan,r,c\n",
+     "row 2 (h): 'reference_return' is nan"),
+    ("env,random_return,reference_return,reference_name,citation\nh,1,,r,c\n",
+     "'reference_return' is nan"),
+    ("env,random_return,reference_return,reference_name,citation\nh,1,lots,r,c\n",
+     "'reference_return' is 'lots'"),
+    ("env,random_return\nh,1\n", "lacks columns"),
+    ("env,random_return,reference_return,reference_name,citation\nh,0,1,r,c\nh,0,2,r,c\n",
+     "appears twice"),
+])  # fmt: skip
+def test_bad_reference_table_is_a_clear_error(tmp_path, text, message):
+    path = tmp_path / "normalization.csv"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_reference(path)
+
+
+def test_reference_table_in_the_repository_is_valid():
+    from pathlib import Path
+
+    table = load_reference(Path(__file__).resolve().parents[2] / "reference/normalization.csv")
+    assert np.isfinite(table.reference_return).all() and table.env.is_unique
