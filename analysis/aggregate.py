@@ -126,28 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-env", help="concatenate .../{env}/NAME.csv files into a parquet")
     parser.add_argument("runs", nargs="+", help="run directories or files inside them")
     args = parser.parse_args(argv)
-    if args.per_env:
-        try:
-            write_parquet(per_env_csvs(args.runs), Path(args.per_env))
-        except UserError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    if args.model_error:
-        try:
-            write_parquet(per_run_csvs(args.runs), Path(args.model_error))
-        except UserError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    dirs = [Path(p) if Path(p).is_dir() else Path(p).parent for p in args.runs]
     try:
-        tables = aggregate(sorted(set(dirs)))
+        if args.per_env or args.model_error:  # one concatenated table
+            concatenate = per_env_csvs if args.per_env else per_run_csvs
+            write_parquet(concatenate(args.runs), Path(args.per_env or args.model_error))
+            return 0
+        dirs = sorted({Path(p) if Path(p).is_dir() else Path(p).parent for p in args.runs})
+        tables = aggregate(dirs)
+        for name, table in tables.items():
+            write_parquet(table, Path(args.out_dir) / f"{name}.parquet")
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for name, table in tables.items():
-        write_parquet(table, Path(args.out_dir) / f"{name}.parquet")
     print(f"aggregated {len(dirs)} runs")
     return 0
 
