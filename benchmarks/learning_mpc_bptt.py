@@ -1,0 +1,124 @@
+"""Do MPC and BPTT learn, and what does planning cost per action? Prints JSON lines.
+
+    python benchmarks/learning_mpc_bptt.py --task mpc        # mpc-cem, InvertedPendulum, 3k
+    python benchmarks/learning_mpc_bptt.py --task cartpole   # mpc-cem, cartpole swingup, 20k
+    python benchmarks/learning_mpc_bptt.py --task bptt       # bptt-h5, Pendulum 15k and IP
+    python benchmarks/learning_mpc_bptt.py --task cost       # ms/action: mpc-cem vs SAC, Hopper
+    [--seeds N] [--jobs J] [--threads T] [--out DIR]
+
+Targets (issue 4): mpc-cem on InvertedPendulum-v5 >= 950 within 3k env steps in >= 4 of 5
+seeds; cartpole swingup is reported (return vs steps, 5 seeds, 20k steps); bptt-h5 on
+Pendulum-v1 >= -250 within 15k steps in >= 3 of 5 seeds, InvertedPendulum reported. Runs
+use the default tier's variants (config/config.yaml), checkpoint every 10 minutes and are
+reused (or resumed) when the command is rerun.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from _runs import ROOT, run_once, success_count, summarize
+
+TASKS = {
+    # name: [(variant, env, budget, threshold, eval_every, seeds, needed)]
+    "mpc": [("mpc-cem", "gym-InvertedPendulum-v5", 3000, 950.0, 500, 5, 4)],
+    "cartpole": [("mpc-cem", "dmc-cartpole-swingup", 20_000, 800.0, 2000, 5, None)],
+    "bptt": [
+        ("bptt-h5", "gym-Pendulum-v1", 15_000, -250.0, 1000, 5, 3),
+        ("bptt-h5", "gym-InvertedPendulum-v5", 15_000, 950.0, 1000, 5, None),
+    ],
+}
+
+
+def learning(args) -> None:
+    out_root = Path(args.out)
+    summary = {}
+    for variant, env, budget, threshold, eval_every, seeds, needed in TASKS[args.task]:
+        seeds = args.seeds or seeds
+        overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10"]
+
+        def one(seed, variant=variant, env=env, overrides=overrides):
+            return run_once(variant, env, seed, out_root, "config/config.yaml", args.threads,
+                            overrides)  # fmt: skip
+
+        rows = []
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for seed, run_dir in enumerate(pool.map(one, range(seeds))):
+                row = {"variant": variant, "env": env, "seed": seed, "threshold": threshold}
+                row.update(budget=budget, **summarize(run_dir, threshold, budget))
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+        entry = {"successes": success_count(rows), "seeds": seeds}
+        if needed is not None:
+            entry.update(needed=needed, passed=entry["successes"] >= needed)
+        summary[f"{variant}/{env}"] = entry
+    print(json.dumps({"task": args.task, "summary": summary}))
+
+
+def decision_cost(args) -> None:
+    """Median ms per action on Hopper-v5 observations: the default tier's mpc-cem planner
+    (through a freshly fit model: planning cost does not depend on the weights) vs the
+    SAC actor (256 x 256), same machine, same threads, alternating."""
+    import torch
+
+    from methods.common.config import load_config_file, resolve
+    from methods.common.envs import get_spec, make_env
+    from methods.common.seeding import derive_seeds
+    from methods.common.training import RunContext
+    from methods.mpc import Config as MPCConfig
+    from methods.mpc import MPCAgent
+    from methods.registry import all_config_keys
+    from methods.sac import Config as SACConfig
+    from methods.sac import PolicyAgent
+
+    torch.set_num_threads(args.threads)
+    env_id = "gym-Hopper-v5"
+    file_cfg = load_config_file(ROOT / "config/config.yaml")
+    env = make_env(env_id)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    seeds = derive_seeds(0)
+    ctx = RunContext(env_id, get_spec(env_id), "cost", 0, seeds, torch.device("cpu"), None,
+                     obs_dim, act_dim)  # fmt: skip
+    mpc_cfg = resolve(MPCConfig, env_id, "mpc-cem", file_cfg, {}, all_config_keys())
+    planner = MPCAgent(ctx, mpc_cfg)
+    planner.model_trained = True
+    policy = PolicyAgent(ctx, SACConfig(), obs_dim, act_dim)
+    observations = [env.reset(seed=i)[0] for i in range(args.repeats)]
+    times = {"mpc-cem": [], "sac": []}
+    for obs in observations:  # alternate, so drift affects both alike
+        for name, act in (("mpc-cem", planner.plan_action), ("sac", policy.eval_act)):
+            start = time.perf_counter()
+            act(obs)
+            times[name].append(1000.0 * (time.perf_counter() - start))
+    medians = {k: float(np.median(v[2:])) for k, v in times.items()}
+    print(json.dumps({"benchmark": "ms_per_action_hopper", "threads": args.threads,
+                      "mpc_cem_ms": round(medians["mpc-cem"], 3),
+                      "sac_policy_ms": round(medians["sac"], 4),
+                      "ratio_mpc_over_sac": round(medians["mpc-cem"] / medians["sac"], 1),
+                      "planner": {k: getattr(mpc_cfg, k) for k in (
+                          "population", "cem_elites", "iterations", "particles", "horizon",
+                          "ensemble_size", "model_hidden", "model_layers")}}))  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--task", choices=[*TASKS, "cost"], required=True)
+    parser.add_argument("--seeds", type=int, default=None, help="override the task's seeds")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=30, help="actions timed (--task cost)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_mpc_bptt"))
+    args = parser.parse_args()
+    if args.task == "cost":
+        decision_cost(args)
+    else:
+        learning(args)
+
+
+if __name__ == "__main__":
+    main()
