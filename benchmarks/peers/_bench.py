@@ -1,0 +1,252 @@
+"""Shared plumbing of the side-by-side peer benchmarks (sac_updates, ensemble_train,
+cem_planning).
+
+Each benchmark script is both the driver and the worker. The driver runs under
+mbrl-spectrum's venv. For every workload and every round it launches two workers, one
+per side: ``ours`` under the driver's own python, and the peer under
+``$PEER_VENVS/<peer>/bin/python``. Both get ``--worker SIDE --spec JSON``. A worker
+imports only its own side's libraries, times the workload in-process and prints one JSON
+line. That line includes the worker's ``ru_maxrss``, so each side's peak memory is
+measured in a process of its own. The rounds alternate which side goes first (ABBA) so
+that slow drift in machine load hits both sides alike. The driver reports medians over
+rounds.
+
+The driver also measures the machine's fp32 matmul peak with torch at the same thread
+count: the best of a few ``n x n @ n x n`` products, 2 n^3 FLOPs each. It does this
+before and after the rounds and reports the larger value. Both sides' analytical FLOP
+rates are divided by this peak.
+
+This module only imports the standard library at module level, so it also loads under
+the peer venvs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PEER_VENVS = Path(os.environ.get("PEER_VENVS", "/work/peer-venvs"))
+
+
+# ----- worker side -----
+def setup_torch(threads: int):
+    """Same torch settings on both sides: intra-op threads, denormals flushed (as our CLI)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    return torch
+
+
+def maxrss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def versions(*dists: str) -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for dist in dists:
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            out[dist] = "n/a"
+    return out
+
+
+def worker_main(workers: dict[str, Callable[[dict], dict]]) -> None:
+    """Entry point of ``SCRIPT --worker SIDE --spec JSON``: run ``workers[SIDE](spec)`` and
+    print its result, plus ``maxrss_mib`` and ``python``, as one JSON line."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker", choices=sorted(workers), required=True)
+    parser.add_argument("--spec", required=True, help="the workload as JSON")
+    args = parser.parse_args()
+    result = workers[args.worker](json.loads(args.spec))
+    result["maxrss_mib"] = round(maxrss_mib(), 1)
+    result["python"] = platform.python_version()
+    print(json.dumps(result), flush=True)
+
+
+def median_time(fn: Callable[[], object], reps: int) -> float:
+    """Median wall seconds of ``reps`` calls of ``fn``."""
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ----- driver side -----
+def is_worker_call() -> bool:
+    return "--worker" in sys.argv
+
+
+def driver_parser(doc: str, default_peer: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--threads", type=int, default=2, help="torch threads on both sides")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds (median)")
+    parser.add_argument(
+        "--peer-python",
+        default=str(PEER_VENVS / default_peer / "bin/python"),
+        help=f"python of the peer venv (default $PEER_VENVS/{default_peer}/bin/python)",
+    )
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per worker")
+    parser.add_argument("--peak-n", type=int, default=2048, help="matmul size of the peak")
+    return parser
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The workers' environment: BLAS/OpenMP pools capped at ``threads`` (numpy as well)."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = str(threads)
+    env.pop("PYTHONPATH", None)  # each worker sees only its own venv
+    return env
+
+
+def run_worker(python: str, script: str, side: str, spec: dict, args) -> dict:
+    """Run one worker to completion; return its JSON result."""
+    cmd = [python, script, "--worker", side, "--spec", json.dumps(spec)]
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=thread_env(args.threads),
+        capture_output=True,
+        text=True,
+        timeout=args.timeout,
+        check=False,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"{side} worker failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+            f"--- stderr (tail) ---\n{proc.stderr[-4000:]}"
+        )
+    return json.loads(lines[-1])
+
+
+def alternate(script: str, peer: str, spec: dict, args) -> dict[str, list[dict]]:
+    """``args.repeats`` rounds of (ours, peer); odd rounds run the peer first."""
+    if not Path(args.peer_python).exists():
+        raise SystemExit(f"peer python not found: {args.peer_python} (see setup_{peer}.sh)")
+    sides = [("ours", sys.executable), (peer, args.peer_python)]
+    runs: dict[str, list[dict]] = {"ours": [], peer: []}
+    for rnd in range(args.repeats):
+        for side, python in sides if rnd % 2 == 0 else sides[::-1]:
+            runs[side].append(run_worker(python, script, side, spec, args))
+    return runs
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def maxrss_fields(runs: dict[str, list[dict]]) -> dict[str, float]:
+    """``<side>_maxrss_mib``: each side's worker peak RSS, median over rounds."""
+    return {
+        f"{side}_maxrss_mib": round(median_of(rs, "maxrss_mib"), 1) for side, rs in runs.items()
+    }
+
+
+def matmul_peak_gflops(threads: int, n: int = 2048, reps: int = 5, seconds: float = 1.0) -> float:
+    """Best fp32 ``n x n`` matmul rate (2 n^3 FLOPs per product) at ``threads`` threads:
+    the fastest of at least ``reps`` products spanning at least ``seconds``, after a warm-up."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    out = torch.empty(n, n)
+    for _ in range(2):  # warm-up: thread pool, pages
+        torch.mm(a, b, out=out)
+    best, count, begin = float("inf"), 0, time.perf_counter()
+    while count < reps or time.perf_counter() - begin < seconds:
+        start = time.perf_counter()
+        torch.mm(a, b, out=out)
+        best = min(best, time.perf_counter() - start)
+        count += 1
+    return 2.0 * n**3 / best / 1e9
+
+
+class Peak:
+    """The machine's matmul peak, measured at the start and (``finish``) at the end."""
+
+    def __init__(self, args):
+        self.threads, self.n = args.threads, args.peak_n
+        self.start = matmul_peak_gflops(self.threads, self.n)
+        self.end: float | None = None
+
+    def finish(self) -> None:
+        self.end = matmul_peak_gflops(self.threads, self.n)
+
+    @property
+    def gflops(self) -> float:
+        return max(self.start, self.end or 0.0)
+
+    def info(self) -> dict:
+        return {
+            "peak_matmul_gflops": round(self.gflops, 2),
+            "peak_matmul_gflops_start_end": [
+                round(self.start, 2),
+                None if self.end is None else round(self.end, 2),
+            ],
+            "peak_matmul": f"fp32 torch.mm {self.n}x{self.n}, best over >= 1 s, driver process",
+        }
+
+
+def context(args) -> dict:
+    """Run conditions: threads, rounds, CPU, load (real numbers need an idle machine)."""
+    import torch
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+        "torch": torch.__version__,
+    }
+
+
+def emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def mbrl_gaussian_mlp_cfg(members: int, layers: int, hidden: int) -> dict:
+    """mbrl-lib's ``dynamics_model`` config for a probabilistic ensemble with TSinf
+    propagation (``fixed_model``), as both mbrl-lib benchmarks use it."""
+    return {
+        "_target_": "mbrl.models.GaussianMLP",
+        "_recursive_": False,  # keep activation_fn_cfg a config (hydra >= 1.1)
+        "device": "cpu",
+        "num_layers": layers,
+        "in_size": "???",
+        "out_size": "???",
+        "ensemble_size": members,
+        "hid_size": hidden,
+        "deterministic": False,
+        "propagation_method": "fixed_model",
+        "learn_logvar_bounds": False,
+        "activation_fn_cfg": {"_target_": "torch.nn.SiLU"},
+    }
