@@ -131,21 +131,26 @@ def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
     pd.testing.assert_frame_equal(reference[~timing], resumed[~timing])
 
 
-def start_local_slurm() -> None:
-    """Start the one-node SLURM of tests/slurm, or skip saying why it cannot run here."""
+@pytest.fixture
+def local_slurm():
+    """The one-node SLURM of tests/slurm, started here (and stopped afterwards) unless it
+    already runs; skips, saying why, where it cannot be started."""
+    running = subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True).returncode == 0
     proc = subprocess.run(["bash", str(ROOT / "tests/slurm/start-local-slurm.sh")],
                           capture_output=True, text=True, timeout=180)  # fmt: skip
     if proc.returncode == 3:
         pytest.skip(f"SLURM cannot be started here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    yield
+    if not running:
+        subprocess.run(["bash", str(ROOT / "tests/slurm/stop-local-slurm.sh")], timeout=60)
 
 
 @pytest.mark.slow
-def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run):
+def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run, local_slurm):
     """The smoke DAG sent through profiles/slurm (snakemake-executor-plugin-slurm) to a real
     slurmctld/slurmd gives the local run's CSVs and claims. Without slurmdbd there is no
     sacct, so job states come from squeue; one thread and one CPU per job as locally."""
-    start_local_slurm()
     workdir = fresh_copy(tmp_path / "slurm")
     proc = snakemake(
         workdir, "--profile", "profiles/slurm", "--configfile=config/smoke.yaml",
