@@ -7,7 +7,9 @@ From real states of the held-out trajectories (every ``stride`` steps), each mod
 forward with the **recorded** actions for t = 1..H. The error at t is the MSE over z-scored
 state dimensions (z-scored with the held-out data's statistics) against the real state,
 averaged over start points (and over ``particles`` samples for stochastic modes), for the
-propagation modes mean, random-member and TSinf. Output: a tidy CSV (mode, t, mse, n).
+propagation modes mean, random-member and TSinf (only mean for a deterministic single
+network, where the three coincide). Output: a tidy CSV (model, mode, t, mse, n), ``model``
+naming the kind: probabilistic ensemble, deterministic ensemble or deterministic single.
 Model termination is ignored here: only the real episode's end masks a step.
 """
 
@@ -52,11 +54,17 @@ def segments(heldout: dict, horizon: int, stride: int):
     return torch.as_tensor(np.stack(starts)), as_t(actions), as_t(targets), as_t(masks)
 
 
+def model_kind(model) -> str:
+    if model.probabilistic:
+        return "probabilistic ensemble"
+    return "deterministic single" if model.members == 1 else "deterministic ensemble"
+
+
 @torch.no_grad()
 def error_curves(
     model, heldout: dict, horizon: int, particles: int, stride: int, seed: int = 0
 ) -> pd.DataFrame:
-    """Tidy (mode, t, mse, n) for every propagation mode."""
+    """Tidy (model, mode, t, mse, n) for every propagation mode."""
     starts, actions, targets, mask = segments(heldout, horizon, stride)
     real = heldout["obs"][:, :-1][heldout["valid"]]
     std = torch.as_tensor(real.std(0).clip(1e-6))
@@ -64,7 +72,8 @@ def error_curves(
     model_env = ModelEnv(model, never_terminates, gen)
     rows = []
     n_valid = mask.sum(1).clamp_min(1)
-    for mode in MODES:
+    kind = model_kind(model)
+    for mode in MODES if kind != "deterministic single" else ("mean",):
         reps = 1 if mode == "mean" else particles
         sq = torch.zeros(horizon, starts.shape[0])
         for _ in range(reps):
@@ -72,9 +81,9 @@ def error_curves(
                                    sample=mode != "mean")  # fmt: skip
             sq += (((ro.next_obs - targets) / std) ** 2).mean(-1)
         mse = ((sq / reps) * mask).sum(1) / n_valid
-        rows += [(mode, t + 1, float(mse[t]), int(mask[t].sum())) for t in range(horizon)
-                 if mask[t].any()]  # fmt: skip
-    return pd.DataFrame(rows, columns=["mode", "t", "mse", "n"])
+        rows += [(kind, mode, t + 1, float(mse[t]), int(mask[t].sum()))
+                 for t in range(horizon) if mask[t].any()]  # fmt: skip
+    return pd.DataFrame(rows, columns=["model", "mode", "t", "mse", "n"])
 
 
 def pre_saturation(curve: pd.DataFrame) -> pd.DataFrame:

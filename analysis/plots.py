@@ -76,13 +76,16 @@ def _grid(n: int, width: float = 4.5, height: float = 3.4):
 
 
 def model_error_vs_horizon(model_error: pd.DataFrame) -> plt.Figure:
-    """Open-loop z-scored MSE vs t (log-log) per env and propagation mode, with a t^2 slope."""
+    """Open-loop z-scored MSE vs t (log-log) per env and propagation mode (line style: the
+    model kind, e.g. deterministic single network vs probabilistic ensemble), with a t^2
+    reference slope."""
     envs = sorted(model_error.env.unique())
     fig, axes = _grid(len(envs))
     for ax, env in zip(axes, envs, strict=True):
         data = model_error[model_error.env == env]
-        sns.lineplot(data=data, x="t", y="mse", hue="mode", errorbar=("ci", 95), n_boot=500,
-                     seed=0, ax=ax)  # fmt: skip
+        style = "model" if "model" in data and data.model.nunique() > 1 else None
+        sns.lineplot(data=data, x="t", y="mse", hue="mode", style=style, errorbar=("ci", 95),
+                     n_boot=500, seed=0, ax=ax)  # fmt: skip
         first = data[(data["mode"] == "mean") & (data.t == 1)].mse.mean()
         t = data.t.drop_duplicates().sort_values().to_numpy()
         ax.plot(t, first * t.astype(float) ** 2, "k--", lw=1, label="t^2 reference")

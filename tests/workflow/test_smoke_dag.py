@@ -67,6 +67,9 @@ def test_every_figure_and_table_is_produced(smoke_run):
     assert set(chaos.env) == {"gym-Pendulum-v1", "dmc-cartpole-swingup"}
     model_error = pd.read_parquet(smoke_run / "results/tables/model_error.parquet")
     assert set(model_error["mode"]) == {"mean", "random-member", "TSinf"}
+    kinds = model_error.groupby("model")["mode"].unique().map(set).to_dict()
+    assert kinds["deterministic single"] == {"mean"}
+    assert kinds["probabilistic ensemble"] == {"mean", "random-member", "TSinf"}
     for run in (smoke_run / "results/runs").glob("*/*/s*"):
         assert (run / "benchmark.tsv").exists() and (run / "meta.json").exists()
 
