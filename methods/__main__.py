@@ -24,6 +24,11 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     train.add_argument(
+        "--restart-stale-checkpoint",
+        action="store_true",
+        help="delete a checkpoint that cannot be resumed (e.g. another config) and start over",
+    )
+    train.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -115,7 +120,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     writer = RunWriter(out, resolved, device, args.seed)
     seeds = derive_seeds(args.seed, device)
     ctx = RunContext(args.env, spec, args.variant, args.seed, seeds, device, writer,
-                     obs_dim, act_dim)  # fmt: skip
+                     obs_dim, act_dim, args.restart_stale_checkpoint)  # fmt: skip
     method.train(cfg, ctx)
     writer.finish()
     (out / CHECKPOINT_NAME).unlink(missing_ok=True)  # the run is finished: nothing to resume

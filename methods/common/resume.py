@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,24 +89,30 @@ class Checkpointer:
         if os.environ.get(KILL_AFTER_CHECKPOINT_ENV):
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def load(self, config: dict, device: torch.device) -> dict | None:
-        """The checkpoint's payload, or None when the run directory holds none."""
+    def load(self, config: dict, device: torch.device, restart_stale: bool = False) -> dict | None:
+        """The checkpoint's payload, or None when the run directory holds none.
+
+        A checkpoint that cannot be used (unreadable, another version, another config) is a
+        UserError, or with ``restart_stale`` is deleted (saying so) and the run starts over.
+        """
         if not self.path.exists():
             return None
+        problem, payload = None, None
         try:
             payload = torch.load(self.path, map_location=device, weights_only=False)
         except Exception as exc:  # a truncated or foreign file: say which, never a traceback
-            raise UserError(
-                f"cannot resume from {self.path} ({type(exc).__name__}); delete it to start "
-                "the run over"
-            ) from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
-            raise UserError(f"{self.path} is not a checkpoint of this version; delete it")
-        if payload["config"] != comparable(config):
-            raise UserError(
-                f"{self.path} was written with another config; delete it to start the run "
-                "over with this one"
-            )
+            problem = f"cannot resume from {self.path} ({type(exc).__name__})"
+        if problem is None and (not isinstance(payload, dict)
+                                or payload.get("format") != FORMAT_VERSION):  # fmt: skip
+            problem = f"{self.path} is not a checkpoint of this version"
+        if problem is None and payload["config"] != comparable(config):
+            problem = f"{self.path} was written with another config"
+        if problem is not None:
+            if not restart_stale:
+                raise UserError(f"{problem}; delete it to start the run over")
+            print(f"{problem}: deleted, starting the run over", file=sys.stderr)
+            self.remove()
+            return None
         self.last_step = payload["loop"].step
         return payload
 

@@ -56,6 +56,7 @@ class RunContext:
     writer: RunWriter
     obs_dim: int
     act_dim: int
+    restart_stale_checkpoint: bool = False  # a checkpoint of another config: start over
 
 
 class Agent(Protocol):
@@ -138,7 +139,7 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
     env.action_space.seed(ctx.seeds.ints["explore"])
     checkpointer = Checkpointer(ctx.writer.out_dir, settings.checkpoint_minutes,
                                 settings.checkpoint_every)  # fmt: skip
-    payload = checkpointer.load(ctx.writer.config, ctx.device)
+    payload = checkpointer.load(ctx.writer.config, ctx.device, ctx.restart_stale_checkpoint)
     obs, _ = env.reset(seed=ctx.seeds.ints["env"])
     if payload is None:
         loop = LoopState()

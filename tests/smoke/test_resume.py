@@ -93,3 +93,16 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     broken = run(command("sac-pendulum", out, ["checkpoint_every=300"]))
     assert broken.returncode == 2 and "cannot resume" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_stale_checkpoint_restarts_when_asked(tmp_path):
+    """What the train rule does: Snakemake reruns a job whose settings changed, so a
+    checkpoint of the old settings is deleted and the run starts over."""
+    out, plain = tmp_path / "run", tmp_path / "plain"
+    assert run(command("sac-pendulum", out, ["checkpoint_every=300"]), True).returncode < 0
+    changed = ["checkpoint_every=300", "gamma=0.9"]
+    again = run(command("sac-pendulum", out, changed) + ["--restart-stale-checkpoint"])
+    assert again.returncode == 0, again.stderr
+    assert "another config: deleted, starting the run over" in again.stderr
+    assert run(command("sac-pendulum", plain, ["gamma=0.9"])).returncode == 0
+    assert (out / "returns.csv").read_bytes() == (plain / "returns.csv").read_bytes()

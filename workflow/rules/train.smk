@@ -26,4 +26,4 @@ rule train:
         "rm -f {params.out}/meta.json {params.out}/.*.tmp && "
         "python -m methods train --variant {wildcards.variant} --env {wildcards.env} "
         "--seed {wildcards.seed} --config {params.config_file} --out {params.out} "
-        "--device {params.device} --threads {threads} > {log} 2>&1"
+        "--device {params.device} --threads {threads} --restart-stale-checkpoint > {log} 2>&1"
