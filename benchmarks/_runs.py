@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -52,3 +54,27 @@ def summarize(run_dir: Path, threshold: float, within: int) -> dict:
 
 def success_count(rows: list[dict]) -> int:
     return int(np.sum([r["reached_within_budget"] for r in rows]))
+
+
+def run_seeds(
+    variant: str, env: str, seeds: Iterable[int], out_root: Path, config: str, threads: int,
+    jobs: int, overrides: list[str], threshold: float, budget: int,
+    extra: Callable[[Path], dict] | None = None,
+) -> list[dict]:  # fmt: skip
+    """Train (or reuse, or resume) one run per seed, ``jobs`` at a time; print and return
+    one summary row per run (``extra(run_dir)`` adds fields)."""
+    seeds = list(seeds)
+
+    def one(seed: int) -> Path:
+        return run_once(variant, env, seed, out_root, config, threads, overrides)
+
+    rows = []
+    with ThreadPoolExecutor(jobs) as pool:
+        for seed, run_dir in zip(seeds, pool.map(one, seeds), strict=True):
+            row = {"variant": variant, "env": env, "seed": seed, "threshold": threshold}
+            row.update(budget=budget, **summarize(run_dir, threshold, budget))
+            if extra is not None:
+                row.update(extra(run_dir))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-from _runs import ROOT, run_once, success_count, summarize
+from _runs import ROOT, run_seeds, success_count
 
 CONFIGS = {"hopper": "config/paper.yaml"}  # tasks not named here use config/config.yaml
 TASKS = {
@@ -69,19 +68,10 @@ def main() -> None:
         # checkpoints every 10 minutes: a killed run continues when the command is rerun
         overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10"]
 
-        def one(seed, variant=variant, env=env, overrides=overrides):
-            config = CONFIGS.get(args.task, "config/config.yaml")
-            return run_once(variant, env, seed, out_root, config, args.threads, overrides)
-
-        rows = []
-        with ThreadPoolExecutor(args.jobs) as pool:
-            seed_list = range(args.first_seed, args.first_seed + seeds)
-            for seed, run_dir in zip(seed_list, pool.map(one, seed_list), strict=True):
-                row = {"variant": variant, "env": env, "seed": seed, "threshold": threshold}
-                row.update(budget=budget, **summarize(run_dir, threshold, budget))
-                row["return_gap"] = gap_curve(run_dir)
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+        rows = run_seeds(variant, env, range(args.first_seed, args.first_seed + seeds), out_root,
+                         CONFIGS.get(args.task, "config/config.yaml"), args.threads, args.jobs,
+                         overrides, threshold, budget,
+                         extra=lambda run_dir: {"return_gap": gap_curve(run_dir)})  # fmt: skip
         hits = success_count(rows)
         entry = {"successes": hits, "seeds": seeds}
         if needed is not None:

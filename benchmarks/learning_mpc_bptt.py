@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _runs import ROOT, run_once, success_count, summarize
+from _runs import ROOT, run_seeds, success_count
 
 TASKS = {
     # name: [(variant, env, budget, threshold, eval_every, seeds, needed)]
@@ -42,17 +41,8 @@ def learning(args) -> None:
         seeds = args.seeds or seeds
         overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10"]
 
-        def one(seed, variant=variant, env=env, overrides=overrides):
-            return run_once(variant, env, seed, out_root, "config/config.yaml", args.threads,
-                            overrides)  # fmt: skip
-
-        rows = []
-        with ThreadPoolExecutor(args.jobs) as pool:
-            for seed, run_dir in enumerate(pool.map(one, range(seeds))):
-                row = {"variant": variant, "env": env, "seed": seed, "threshold": threshold}
-                row.update(budget=budget, **summarize(run_dir, threshold, budget))
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+        rows = run_seeds(variant, env, range(seeds), out_root, "config/config.yaml",
+                         args.threads, args.jobs, overrides, threshold, budget)  # fmt: skip
         entry = {"successes": success_count(rows), "seeds": seeds}
         if needed is not None:
             entry.update(needed=needed, passed=entry["successes"] >= needed)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _runs import ROOT, run_once, success_count, summarize
+from _runs import ROOT, run_seeds, success_count
 
 TASKS = [
     # env, threshold, budget (env steps), runs needed of 5
@@ -36,18 +35,8 @@ def main() -> None:
             continue
         overrides = [f"env_steps={budget}", "eval_every=1000"]
 
-        def one(seed, env=env, overrides=overrides):
-            return run_once(
-                "sac", env, seed, Path(args.out), "config/config.yaml", args.threads, overrides
-            )
-
-        rows = []
-        with ThreadPoolExecutor(args.jobs) as pool:
-            for seed, run_dir in enumerate(pool.map(one, range(args.seeds))):
-                row = {"variant": "sac", "env": env, "seed": seed, "threshold": threshold}
-                row.update(budget=budget, **summarize(run_dir, threshold, budget))
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+        rows = run_seeds("sac", env, range(args.seeds), Path(args.out), "config/config.yaml",
+                         args.threads, args.jobs, overrides, threshold, budget)  # fmt: skip
         hits = success_count(rows)
         summary[env] = {"successes": hits, "seeds": len(rows), "needed": needed * len(rows) // 5,
                         "pass": hits >= needed * len(rows) // 5}  # fmt: skip
