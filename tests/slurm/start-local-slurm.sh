@@ -36,6 +36,7 @@ if ! pgrep -x munged >/dev/null; then
   chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge
   chmod 400 /etc/munge/munge.key
   runuser -u munge -- munged
+  touch "$state/started-munged"  # stop-local-slurm.sh stops it again
 fi
 
 node=$(slurmd -C | head -1)  # NodeName=<host> CPUs=... RealMemory=... as the hardware is

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Stop the daemons that start-local-slurm.sh started and wait until they are gone
-# (munged is left running for others).
+# (munged too, if that script started it).
+state=${1:-/tmp/mbrl-spectrum-slurm}
 pkill -x slurmd 2>/dev/null
 pkill -x slurmctld 2>/dev/null
+if [ -e "$state/started-munged" ]; then
+  pkill -x munged 2>/dev/null
+  rm -f "$state/started-munged"
+fi
 for _ in $(seq 30); do
   pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || exit 0
   sleep 0.5
