@@ -148,14 +148,11 @@ def distribution_mismatch(metrics: pd.DataFrame) -> plt.Figure:
 
 def k_sweep(returns: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
     """Final return and AUC vs rollout length k (SAC at k = 0, MBPO at k, Dyna at the right)."""
-    from analysis.stats import area_under_curve
+    from analysis.scores import run_summary
 
-    per_run = returns.sort_values("env_step").groupby(["variant", "method", "env", "seed"])
-    summary = per_run.apply(lambda g: pd.Series({
-        "final return": g.eval_return_mean.iloc[-1],
-        "AUC (mean return)": area_under_curve(g.env_step.to_numpy(),
-                                              g.eval_return_mean.to_numpy())}),
-        include_groups=False).reset_index()  # fmt: skip
+    summary = run_summary(returns).rename(
+        columns={"final_return": "final return", "auc": "AUC (mean return)"}
+    )
     summary = summary[summary.method.isin(["sac", "mbpo", "dyna"])]
     params = runs.set_index(["variant", "env", "seed"])
 

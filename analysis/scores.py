@@ -70,17 +70,23 @@ def random_policy_return(env_id: str, episodes: int, seed: int = 0) -> pd.DataFr
     return pd.DataFrame({"env": env_id, "episode": np.arange(episodes), "return": returns})
 
 
+def run_summary(returns: pd.DataFrame) -> pd.DataFrame:
+    """One row per run (variant, method, env, seed): its final eval return, the area under
+    its learning curve (mean return over the steps) and its last env step."""
+    ids = ["variant", "method", "env", "seed"]
+    ordered = returns.sort_values("env_step").groupby(ids, sort=True)
+    return ordered.apply(lambda g: pd.Series({
+        "final_return": float(g.eval_return_mean.iloc[-1]),
+        "auc": area_under_curve(g.env_step.to_numpy(), g.eval_return_mean.to_numpy()),
+        "env_steps": int(g.env_step.iloc[-1])}), include_groups=False).reset_index()  # fmt: skip
+
+
 def run_scores(
     returns: pd.DataFrame, random_returns: pd.DataFrame, reference: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per run: final return, AUC, the env's random/reference returns and the
     normalised ``score`` (final) and ``auc_score``."""
-    ids = ["variant", "method", "env", "seed"]
-    ordered = returns.sort_values("env_step").groupby(ids, sort=True)
-    per_run = ordered.apply(lambda g: pd.Series({
-        "final_return": float(g.eval_return_mean.iloc[-1]),
-        "auc": area_under_curve(g.env_step.to_numpy(), g.eval_return_mean.to_numpy()),
-        "env_steps": int(g.env_step.iloc[-1])}), include_groups=False).reset_index()  # fmt: skip
+    per_run = run_summary(returns)
     random_mean = random_returns.groupby("env")["return"].mean()
     missing = sorted(set(per_run.env) - set(random_mean.index))
     if missing:

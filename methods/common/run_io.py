@@ -166,7 +166,7 @@ class RunWriter:
             "timings": list(self.timings),
             "start_time": self.meta["start_time"],
             "resumed_at_steps": self.meta.get("resumed_at_steps", []),
-            "elapsed_seconds": self._elapsed_before + time.time() - self._start,
+            "elapsed_seconds": self.elapsed_seconds(),
         }
 
     def restore_log_state(self, state: dict) -> None:
@@ -175,6 +175,10 @@ class RunWriter:
         self.meta["start_time"] = state["start_time"]
         self._elapsed_before = state["elapsed_seconds"]
         self._start = time.time()
+
+    def elapsed_seconds(self) -> float:
+        """Wall seconds of this run, earlier attempts of a resumed run included."""
+        return self._elapsed_before + time.time() - self._start
 
     def mark_resumed(self, env_step: int) -> None:
         self.meta.setdefault("resumed_at_steps", []).append(env_step)
@@ -186,5 +190,5 @@ class RunWriter:
         """Flush the logs, then write meta.json last: its presence marks a finished run."""
         self.flush()
         self.meta["end_time"] = datetime.now(timezone.utc).isoformat()
-        self.meta["wall_seconds"] = round(self._elapsed_before + time.time() - self._start, 3)
+        self.meta["wall_seconds"] = round(self.elapsed_seconds(), 3)
         atomic_write_text(self.out_dir / "meta.json", json.dumps(self.meta, indent=2) + "\n")

@@ -152,8 +152,7 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
     if hasattr(agent, "attach_envs"):  # planners that copy the simulator (MPC oracle)
         agent.attach_envs(env, eval_env)
     agent.on_reset(obs)
-    if payload is not None:
-        _evaluate_if_due(ctx, settings, agent, eval_env, loop)
+    _evaluate_if_due(ctx, settings, agent, eval_env, loop)  # a resumed run's pending eval
     episode_return = 0.0
     rng = ctx.seeds.numpy_gen
     act_dim = env.action_space.shape[0]
