@@ -59,14 +59,14 @@ def success_count(rows: list[dict]) -> int:
 def run_seeds(
     variant: str, env: str, seeds: Iterable[int], out_root: Path, config: str, threads: int,
     jobs: int, overrides: list[str], threshold: float, budget: int,
-    extra: Callable[[Path], dict] | None = None,
+    extra: Callable[[Path], dict] | None = None, device: str = "cpu",
 ) -> list[dict]:  # fmt: skip
     """Train (or reuse, or resume) one run per seed, ``jobs`` at a time; print and return
     one summary row per run (``extra(run_dir)`` adds fields)."""
     seeds = list(seeds)
 
     def one(seed: int) -> Path:
-        return run_once(variant, env, seed, out_root, config, threads, overrides)
+        return run_once(variant, env, seed, out_root, config, threads, overrides, device)
 
     rows = []
     with ThreadPoolExecutor(jobs) as pool:

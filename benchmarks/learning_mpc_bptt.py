@@ -42,7 +42,8 @@ def learning(args) -> None:
         overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10"]
 
         rows = run_seeds(variant, env, range(seeds), out_root, "config/config.yaml",
-                         args.threads, args.jobs, overrides, threshold, budget)  # fmt: skip
+                         args.threads, args.jobs, overrides, threshold, budget,
+                         device=args.device)  # fmt: skip
         entry = {"successes": success_count(rows), "seeds": seeds}
         if needed is not None:
             entry.update(needed=needed, passed=entry["successes"] >= needed)
@@ -71,8 +72,10 @@ def decision_cost(args) -> None:
     file_cfg = load_config_file(ROOT / "config/config.yaml")
     env = make_env(env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    seeds = derive_seeds(0)
-    ctx = RunContext(env_id, get_spec(env_id), "cost", 0, seeds, torch.device("cpu"), None,
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
+                          else "cpu" if args.device == "auto" else args.device)  # fmt: skip
+    seeds = derive_seeds(0, device)
+    ctx = RunContext(env_id, get_spec(env_id), "cost", 0, seeds, device, None,
                      obs_dim, act_dim)  # fmt: skip
     mpc_cfg = resolve(MPCConfig, env_id, "mpc-cem", file_cfg, {}, all_config_keys())
     planner = MPCAgent(ctx, mpc_cfg)
@@ -84,9 +87,12 @@ def decision_cost(args) -> None:
         for name, act in (("mpc-cem", planner.plan_action), ("sac", policy.eval_act)):
             start = time.perf_counter()
             act(obs)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             times[name].append(1000.0 * (time.perf_counter() - start))
     medians = {k: float(np.median(v[2:])) for k, v in times.items()}
     print(json.dumps({"benchmark": "ms_per_action_hopper", "threads": args.threads,
+                      "device": str(device),
                       "mpc_cem_ms": round(medians["mpc-cem"], 3),
                       "sac_policy_ms": round(medians["sac"], 4),
                       "ratio_mpc_over_sac": round(medians["mpc-cem"] / medians["sac"], 1),
@@ -102,6 +108,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=30, help="actions timed (--task cost)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (runs and --task cost)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_mpc_bptt"))
     args = parser.parse_args()
     if args.task == "cost":

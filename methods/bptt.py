@@ -114,7 +114,7 @@ def log_max_singular_value_of_jacobian_product(
         return res.next_obs[0]
 
     state = start.detach()
-    q_basis = torch.eye(start.shape[0], dtype=torch.float64)
+    q_basis = torch.eye(start.shape[0], dtype=torch.float64, device=start.device)
     log_scale = 0.0
     product = q_basis
     for _ in range(horizon):
