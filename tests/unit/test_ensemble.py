@@ -98,3 +98,22 @@ def test_elites_are_the_members_with_lowest_holdout_error():
 def test_bad_elite_count_is_refused():
     with pytest.raises(ValueError, match="elites"):
         GaussianEnsemble(2, 1, members=3, elites=4)
+
+
+@pytest.mark.parametrize("probabilistic", [True, False])
+def test_evaluate_in_chunks_equals_one_pass(probabilistic):
+    torch.manual_seed(0)
+    model = GaussianEnsemble(3, 2, members=4, elites=2, hidden=16, layers=2,
+                             probabilistic=probabilistic)  # fmt: skip
+    x, y = torch.randn(50, 5), torch.randn(50, 4)
+    mean, logvar = model.forward_normalized(x.unsqueeze(0).expand(4, -1, -1))
+    err = (mean - y) ** 2
+    expected_mse = err.mean(dim=(1, 2))
+    expected_nll = (0.5 * (err * torch.exp(-logvar) + logvar + math.log(2 * math.pi))).mean(
+        dim=(1, 2)
+    )
+    mse, nll = model.evaluate(x, y, chunk=7)  # 7 chunks, the last one short
+    torch.testing.assert_close(mse, expected_mse.detach())
+    torch.testing.assert_close(
+        nll, expected_nll.detach() if probabilistic else expected_mse.detach()
+    )
