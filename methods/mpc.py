@@ -223,7 +223,8 @@ class MPCAgent:
         particles = self.cfg.particles
         actions = candidates.repeat_interleave(particles, dim=0).transpose(0, 1)
         starts = obs.expand(pop * particles, -1)
-        ro = self.model_env.rollout(starts, horizon, actions=actions, mode="TSinf")
+        ro = self.model_env.rollout(starts, horizon, actions=actions, mode="TSinf",
+                                    fields=("reward", "valid"))  # fmt: skip
         returns = (ro.reward * ro.valid).sum(0).view(pop, particles).mean(1)
         return torch.nan_to_num(returns, nan=-1e6, posinf=-1e6, neginf=-1e6)
 

@@ -197,8 +197,12 @@ class ModelEnv:
         mode: str = "random-member",
         sample: bool = True,
         with_disagreement: bool = False,
+        fields: tuple[str, ...] | None = None,
     ) -> Rollout:
         """Roll B start states (B, obs_dim) forward ``horizon`` steps.
+
+        ``fields`` names the Rollout fields to keep (the others are None); planners that
+        need only ``("reward", "valid")`` then hold no (H, B, obs_dim) states in memory.
 
         Actions come from ``policy`` (closed loop) or from ``actions`` (H, B, act_dim) (open
         loop). Terminated samples are frozen and masked out by ``valid`` afterwards. TSinf
@@ -219,6 +223,9 @@ class ModelEnv:
             slot = self.new_assignment(batch, start_obs.device)
         alive = torch.ones(batch, dtype=torch.bool, device=start_obs.device)
         obs = start_obs
+        keep = set(Rollout._fields if fields is None else fields)
+        if unknown := keep - set(Rollout._fields):
+            raise ValueError(f"unknown rollout fields {sorted(unknown)}; use {Rollout._fields}")
         out: dict[str, list[torch.Tensor]] = {k: [] for k in Rollout._fields}
         for t in range(horizon):
             act = policy(obs) if actions is None else actions[t]
@@ -226,14 +233,11 @@ class ModelEnv:
                 res = self._step_grouped(obs, act, sample)
             else:
                 res = self.step(obs, act, mode, slot, sample, with_disagreement)
-            out["obs"].append(obs)
-            out["act"].append(act)
-            out["reward"].append(res.reward)
-            out["next_obs"].append(res.next_obs)
-            out["done"].append(res.done)
-            out["valid"].append(alive)
-            if with_disagreement:
-                out["disagreement"].append(res.disagreement)
+            step = {"obs": obs, "act": act, "reward": res.reward, "next_obs": res.next_obs,
+                    "done": res.done, "valid": alive, "disagreement": res.disagreement}  # fmt: skip
+            for name in keep:
+                if step[name] is not None:
+                    out[name].append(step[name])
             alive = alive & ~res.done
             obs = torch.where(alive.unsqueeze(-1), res.next_obs, obs)
         stacked = {k: torch.stack(v) if v else None for k, v in out.items()}

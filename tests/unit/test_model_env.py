@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from methods.common.ensemble import GaussianEnsemble
@@ -112,3 +113,20 @@ def test_numeric_guards_end_and_count_bad_rollouts():
         ro = env.rollout(torch.zeros(3, 2), horizon=2, policy=zero_policy, mode="mean")
     assert ro.done.all() and torch.isfinite(ro.next_obs).all() and (ro.reward == 0).all()
     assert env.pop_guard_counts()["rollout/non_finite_fraction"] == 1.0
+
+
+def test_rollout_keeps_only_the_requested_fields():
+    torch.manual_seed(0)
+    model = GaussianEnsemble(3, 1, members=4, elites=2, hidden=16)
+    start, actions = torch.randn(6, 3), torch.randn(5, 6, 1)
+
+    def run(fields):
+        env = ModelEnv(model, never_terminates, torch.Generator().manual_seed(1))
+        return env.rollout(start, 5, actions=actions, mode="TSinf", fields=fields)
+
+    full, lean = run(None), run(("reward", "valid"))
+    torch.testing.assert_close(lean.reward, full.reward)
+    assert torch.equal(lean.valid, full.valid)
+    assert lean.obs is None and lean.next_obs is None and lean.act is None
+    with pytest.raises(ValueError, match="rewards"):
+        run(("rewards",))
