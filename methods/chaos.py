@@ -2,10 +2,12 @@
 
     python -m methods chaos --env gym-Hopper-v5 --seed 0 --out DIR [--run RUN_DIR]
 
-(a) ``divergence.csv`` (t, mean_log_distance, std_log_distance, n): pairs of true-simulator
-    trajectories from real start states whose simulator state differs by 1e-6, driven by the
-    same actions (a fixed policy); the finite-time Lyapunov picture. ``growth_rate`` in
-    ``summary.csv`` is the least-squares slope of mean log-distance vs t before saturation.
+(a) ``divergence.csv`` (t, mean_log_distance, std_log_distance, median_log_distance, n):
+    pairs of true-simulator trajectories from real start states whose simulator state
+    differs by 1e-6, driven by the same policy; the finite-time Lyapunov picture.
+    ``growth_rate`` in ``summary.csv`` is the least-squares slope of the *median*
+    log-distance vs t before saturation: pairs that collapse onto exactly the same state
+    (a body at rest on the floor) give log(1e-300) and would drag a mean down.
 (b) ``gradient_norm.csv`` (horizon, mean_log10_grad_norm, std, median_grad_norm, n): the
     norm of d(return over H)/d(policy parameters) through the learned model, per start state.
 The model and policy come from a finished run (``--run``: its model.pt and, for SAC-family
@@ -138,10 +140,12 @@ def run_chaos(
     with warnings.catch_warnings():  # columns after every pair terminated are all NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         mean_log, std_log = np.nanmean(logs, 0), np.nanstd(logs, 0)
-    divergence_rows = [(t + 1, float(mean_log[t]), float(std_log[t]), int(counts[t]))
-                       for t in range(steps) if counts[t] > 0]  # fmt: skip
+        median_log = np.nanmedian(logs, 0)
+    divergence_rows = [(t + 1, float(mean_log[t]), float(std_log[t]), float(median_log[t]),
+                        int(counts[t])) for t in range(steps) if counts[t] > 0]  # fmt: skip
     atomic_write_text(out / "divergence.csv", csv_text(
-        ("t", "mean_log_distance", "std_log_distance", "n"), divergence_rows))  # fmt: skip
+        ("t", "mean_log_distance", "std_log_distance", "median_log_distance", "n"),
+        divergence_rows))  # fmt: skip
 
     starts = torch.as_tensor(np.stack([make_env(env_id).reset(seed=seed + 1000 + i)[0]
                                        for i in range(n_starts)]), device=device)  # fmt: skip
@@ -169,7 +173,7 @@ def run_chaos(
         grad_rows))  # fmt: skip
     slope = (np.polyfit(np.log10([r[0] for r in grad_rows]), [r[1] for r in grad_rows], 1)[0]
              if len(grad_rows) >= 2 else float("nan"))  # fmt: skip
-    summary = {"env": env_id, "seed": seed, "growth_rate_per_step": growth_rate(mean_log),
+    summary = {"env": env_id, "seed": seed, "growth_rate_per_step": growth_rate(median_log),
                "grad_norm_loglog_slope_vs_H": float(slope)}  # fmt: skip
     atomic_write_text(out / "summary.csv", csv_text(list(summary), [list(summary.values())]))
     return summary
