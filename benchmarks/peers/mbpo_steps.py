@@ -1,0 +1,169 @@
+"""MBPO on Hopper, env steps per wall-clock second: mbrl-spectrum vs mbrl-lib, same config.
+
+    python benchmarks/peers/mbpo_steps.py [--window 900] [--threads 2] [--repeats 1]
+
+The workload is mbrl-lib 0.2.0's own Hopper config (``examples/conf/overrides/
+mbpo_hopper.yaml``): 7 x 4x200 ensemble (5 elites), retrained every 250 steps; 400 model
+rollouts per env step (100k per retrain), k = 1 (its schedule starts at epoch 20); SAC with
+512-wide 2-layer networks, G = 40 updates per env step, batch 256, fixed alpha 0.2, real
+data ratio 0 at this stage on mbrl-lib's side (our ``real_ratio`` is set to 0 too); 5000
+exploration steps first. Both sides run Hopper with their own gymnasium/mujoco
+(ours Hopper-v5 on mujoco 3.17, mbrl-lib Hopper-v4 on mujoco 2.3.3).
+
+The timed window is env steps ``[warmup + 50, warmup + 50 + window)``: it starts after the
+from-scratch model fit and holds ``window / 250`` warm-started retrains; evaluation
+episodes (mbrl-lib evaluates every 1000 steps) are subtracted, timed by wrapping the eval
+env. Each side's training env is wrapped to timestamp every step. Known differences that
+remain: mbrl-lib updates its target critic every 4 updates (ours every update) and keeps
+its SAC buffer for one epoch, as ours.
+"""
+
+from __future__ import annotations
+
+import time
+
+import _bench
+
+PEER = "mbrl"
+OFFSET = 50
+
+
+class StepClock:
+    """Timestamps of env steps (``perf_counter``) and seconds spent in eval episodes."""
+
+    def __init__(self):
+        self.stamps: list[float] = []
+        self.eval_seconds: list[tuple[float, float]] = []
+
+    def window_seconds(self, start: int, end: int) -> float:
+        t0, t1 = self.stamps[start], self.stamps[end]
+        evals = sum(b - a for a, b in self.eval_seconds if t0 <= a and b <= t1)
+        return t1 - t0 - evals
+
+
+def timed_env(env, clock: StepClock, is_eval: bool):
+    """Wrap ``env.step`` (train: stamp each step; eval: add the step's duration)."""
+    step = env.step
+
+    def stamped(action):
+        start = time.perf_counter()
+        out = step(action)
+        end = time.perf_counter()
+        if is_eval:
+            clock.eval_seconds.append((start, end))
+        else:
+            clock.stamps.append(end)
+        return out
+
+    env.step = stamped
+    return env
+
+
+def worker_ours(spec: dict) -> dict:
+    torch = _bench.setup_torch(spec["threads"])  # noqa: F841
+    import tempfile
+    from pathlib import Path
+
+    import methods.common.training as training
+    from methods.__main__ import main as cli
+
+    clock = StepClock()
+    made = []
+    make_env = training.make_env
+
+    def make_timed(env_id):
+        env = make_env(env_id)
+        made.append(env)
+        return timed_env(env, clock, is_eval=len(made) % 2 == 0)  # train env first, eval next
+
+    training.make_env = make_timed
+    total = spec["warmup"] + OFFSET + spec["window"] + 1
+    sets = [f"env_steps={total}", "eval_every=1000", "eval_episodes=1", "rollout_length=1",
+            "paper_schedule=false", "updates_per_step=40", "hidden=512", "real_ratio=0.0",
+            "init_alpha=0.2", "lr_alpha=0.0", f"random_steps={spec['warmup']}", "model_train_freq=250",
+            "rollout_batch_size=100000", "num_elites=5", "ensemble_size=7",
+            "model_patience=5", "model_weight_decay=0.00001"]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(__file__).resolve().parents[2]
+        argv = ["train", "--variant", "mbpo-sched", "--env", "gym-Hopper-v5", "--seed", "0",
+                "--config", str(root / "config" / "paper.yaml"), "--out", f"{tmp}/run", "--device", "cpu",
+                "--threads", str(spec["threads"])]  # fmt: skip
+        for item in sets:
+            argv += ["--set", item]
+        if cli(argv) != 0:
+            raise RuntimeError("our MBPO run failed (its error is above)")
+    start = spec["warmup"] + OFFSET
+    seconds = clock.window_seconds(start, start + spec["window"])
+    return {"env_steps_per_s": spec["window"] / seconds, "window_seconds": seconds,
+            "versions": _bench.versions("torch", "numpy", "gymnasium", "mujoco")}  # fmt: skip
+
+
+def worker_mbrl(spec: dict) -> dict:
+    torch = _bench.setup_torch(spec["threads"])
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import gymnasium as gym
+    import mbrl.algorithms.mbpo
+    import mbrl.env.termination_fns
+    import omegaconf
+
+    conf = Path(mbrl.__file__).parent / "examples" / "conf"
+    load = omegaconf.OmegaConf.load
+    algorithm = load(conf / "algorithm" / "mbpo.yaml")
+    algorithm.agent["_recursive_"] = False  # hydra >= 1.1 (see README)
+    dynamics = load(conf / "dynamics_model" / "gaussian_mlp_ensemble.yaml")
+    dynamics["_recursive_"] = False
+    overrides = load(conf / "overrides" / "mbpo_hopper.yaml")
+    overrides.num_steps = spec["warmup"] + OFFSET + spec["window"] + 1
+    algorithm.initial_exploration_steps = spec["warmup"]
+    cfg = omegaconf.OmegaConf.create({
+        "seed": 0, "device": "cpu", "log_frequency_agent": 1000, "save_video": False,
+        "debug_mode": False, "algorithm": algorithm, "dynamics_model": dynamics,
+        "overrides": overrides,
+    })  # fmt: skip
+    clock = StepClock()
+    env = timed_env(gym.make("Hopper-v4"), clock, is_eval=False)
+    test_env = timed_env(gym.make("Hopper-v4"), clock, is_eval=True)
+    env.reset(seed=0)
+    test_env.reset(seed=1)
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        mbrl.algorithms.mbpo.train(env, test_env, mbrl.env.termination_fns.hopper, cfg,
+                                   silent=True, work_dir=tmp)  # fmt: skip
+    start = spec["warmup"] + OFFSET
+    seconds = clock.window_seconds(start, start + spec["window"])
+    return {"env_steps_per_s": spec["window"] / seconds, "window_seconds": seconds,
+            "versions": _bench.versions("mbrl", "torch", "numpy", "gymnasium", "mujoco")}
+
+
+def main() -> None:
+    parser = _bench.driver_parser(__doc__, PEER)
+    parser.add_argument("--window", type=int, default=900, help="timed env steps")
+    parser.add_argument("--warmup", type=int, default=5000, help="exploration steps first")
+    args = parser.parse_args()
+    spec = {"threads": args.threads, "window": args.window, "warmup": args.warmup}
+    runs = _bench.alternate(__file__, PEER, spec, args)
+    ours = _bench.median_of(runs["ours"], "env_steps_per_s")
+    peer = _bench.median_of(runs[PEER], "env_steps_per_s")
+    _bench.emit({
+        "benchmark": "mbpo_hopper_env_steps_per_s_mbrl_config",
+        "ours_env_steps_per_s": round(ours, 3),
+        "mbrl_env_steps_per_s": round(peer, 3),
+        "ratio_ours_over_mbrl": round(ours / peer, 3),
+        **_bench.maxrss_fields(runs),
+        "workload": spec,
+        "per_round": {side: [round(r["env_steps_per_s"], 3) for r in rs]
+                      for side, rs in runs.items()},  # fmt: skip
+        "versions": {side: rs[0]["versions"] for side, rs in runs.items()},
+        **_bench.context(args),
+    })  # fmt: skip
+
+
+if __name__ == "__main__":
+    if _bench.is_worker_call():
+        _bench.worker_main({"ours": worker_ours, PEER: worker_mbrl})
+    else:
+        main()
