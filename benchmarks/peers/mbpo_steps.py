@@ -80,14 +80,14 @@ def worker_ours(spec: dict) -> dict:
     total = spec["warmup"] + OFFSET + spec["window"] + 1
     sets = [f"env_steps={total}", "eval_every=1000", "eval_episodes=1", "rollout_length=1",
             "paper_schedule=false", "updates_per_step=40", "hidden=512", "real_ratio=0.0",
-            "init_alpha=0.2", "lr_alpha=0.0", f"random_steps={spec['warmup']}", "model_train_freq=250",
-            "rollout_batch_size=100000", "num_elites=5", "ensemble_size=7",
+            "init_alpha=0.2", "lr_alpha=0.0", f"random_steps={spec['warmup']}",
+            "model_train_freq=250", "rollout_batch_size=100000", "num_elites=5", "ensemble_size=7",
             "model_patience=5", "model_weight_decay=0.00001"]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(__file__).resolve().parents[2]
         argv = ["train", "--variant", "mbpo-sched", "--env", "gym-Hopper-v5", "--seed", "0",
-                "--config", str(root / "config" / "paper.yaml"), "--out", f"{tmp}/run", "--device", "cpu",
-                "--threads", str(spec["threads"])]  # fmt: skip
+                "--config", str(root / "config" / "paper.yaml"), "--out", f"{tmp}/run",
+                "--device", "cpu", "--threads", str(spec["threads"])]  # fmt: skip
         for item in sets:
             argv += ["--set", item]
         if cli(argv) != 0:
