@@ -135,8 +135,11 @@ def worker_mbrl(spec: dict) -> dict:
                                    silent=True, work_dir=tmp)  # fmt: skip
     start = spec["warmup"] + OFFSET
     seconds = clock.window_seconds(start, start + spec["window"])
-    return {"env_steps_per_s": spec["window"] / seconds, "window_seconds": seconds,
-            "versions": _bench.versions("mbrl", "torch", "numpy", "gymnasium", "mujoco")}
+    return {
+        "env_steps_per_s": spec["window"] / seconds,
+        "window_seconds": seconds,
+        "versions": _bench.versions("mbrl", "torch", "numpy", "gymnasium", "mujoco"),
+    }
 
 
 def main() -> None:
