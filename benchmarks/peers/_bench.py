@@ -162,6 +162,14 @@ def maxrss_fields(runs: dict[str, list[dict]]) -> dict[str, float]:
     }
 
 
+def round_fields(runs: dict[str, list[dict]], key: str, digits: int, name: str) -> dict:
+    """``name``: each side's per-round ``key`` (rounded), and each side's library versions."""
+    return {
+        name: {side: [round(r[key], digits) for r in rs] for side, rs in runs.items()},
+        "versions": {side: rs[0]["versions"] for side, rs in runs.items()},
+    }
+
+
 def matmul_peak_gflops(threads: int, n: int = 2048, reps: int = 5, seconds: float = 1.0) -> float:
     """Best fp32 ``n x n`` matmul rate (2 n^3 FLOPs per product) at ``threads`` threads:
     the fastest of at least ``reps`` products spanning at least ``seconds``, after a warm-up."""

@@ -246,10 +246,7 @@ def main() -> None:
             **_bench.maxrss_fields(runs),
             **peak.info(),
             "workload": spec,
-            "per_round_ms_per_action": {
-                side: [round(r["ms_per_action"], 2) for r in rs] for side, rs in runs.items()
-            },
-            "versions": {side: rs[0]["versions"] for side, rs in runs.items()},
+            **_bench.round_fields(runs, "ms_per_action", 2, "per_round_ms_per_action"),
             **_bench.context(args),
         })  # fmt: skip
 

@@ -280,9 +280,7 @@ def main() -> None:
             **_bench.maxrss_fields(runs),
             **peak.info(),
             "workload": spec,
-            f"per_round_{unit}": {side: [round(r[key], 4) for r in rs]
-                                  for side, rs in runs.items()},
-            "versions": {side: rs[0]["versions"] for side, rs in runs.items()},
+            **_bench.round_fields(runs, key, 4, f"per_round_{unit}"),
             **_bench.context(args),
         })  # fmt: skip
 

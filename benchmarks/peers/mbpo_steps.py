@@ -158,9 +158,7 @@ def main() -> None:
         "ratio_ours_over_mbrl": round(ours / peer, 3),
         **_bench.maxrss_fields(runs),
         "workload": spec,
-        "per_round": {side: [round(r["env_steps_per_s"], 3) for r in rs]
-                      for side, rs in runs.items()},  # fmt: skip
-        "versions": {side: rs[0]["versions"] for side, rs in runs.items()},
+        **_bench.round_fields(runs, "env_steps_per_s", 3, "per_round_env_steps_per_s"),
         **_bench.context(args),
     })  # fmt: skip
 

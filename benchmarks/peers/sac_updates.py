@@ -173,10 +173,7 @@ def main() -> None:
             **_bench.maxrss_fields(runs),
             **peak.info(),
             "workload": spec,
-            "per_round_updates_per_s": {
-                side: [round(r["updates_per_s"], 2) for r in rs] for side, rs in runs.items()
-            },
-            "versions": {side: rs[0]["versions"] for side, rs in runs.items()},
+            **_bench.round_fields(runs, "updates_per_s", 2, "per_round_updates_per_s"),
             **_bench.context(args),
         })  # fmt: skip
 
