@@ -57,6 +57,7 @@ def decision_cost(args) -> None:
     SAC actor (256 x 256), same machine, same threads, alternating."""
     import torch
 
+    from methods.__main__ import resolve_device
     from methods.common.config import load_config_file, resolve
     from methods.common.envs import get_spec, make_env
     from methods.common.seeding import derive_seeds
@@ -72,8 +73,7 @@ def decision_cost(args) -> None:
     file_cfg = load_config_file(ROOT / "config/config.yaml")
     env = make_env(env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
-                          else "cpu" if args.device == "auto" else args.device)  # fmt: skip
+    device = resolve_device(args.device)
     seeds = derive_seeds(0, device)
     ctx = RunContext(env_id, get_spec(env_id), "cost", 0, seeds, device, None,
                      obs_dim, act_dim)  # fmt: skip
