@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Start a one-node SLURM cluster on this machine (munge, slurmctld, slurmd; no systemd, no
-# accounting database), for tests/workflow/test_slurm.py and for trying the SLURM profile.
+# Start a one-node SLURM cluster on this machine (munge, slurmctld, slurmd, and accounting
+# through slurmdbd and a local MariaDB where those are installed; no systemd), for the SLURM
+# test in tests/workflow/test_smoke_dag.py and for trying the SLURM profile.
 #
 #   tests/slurm/start-local-slurm.sh [STATE_DIR]      (default /tmp/mbrl-spectrum-slurm)
 #   tests/slurm/stop-local-slurm.sh [STATE_DIR]
 #
-# The config goes to /etc/slurm/slurm.conf, where every client (sbatch, and srun inside a
-# job) finds it; an existing config that this script did not write is never replaced.
-# Needs root and Debian's `slurm-wlm` and `munge` packages. Without slurmdbd there is no
-# `sacct`, so the Snakemake SLURM plugin must poll with `--slurm-status-command squeue`;
+# The configs go to /etc/slurm/, where every client (sbatch, sacct, and srun inside a job)
+# finds them; an existing config that this script did not write is never replaced.
+# Needs root and Debian's `slurm-wlm` and `munge` packages. With `slurmdbd` and
+# `mariadb-server` installed too (and MBRL_SLURM_ACCOUNTING not 0) the cluster keeps
+# accounting as most real clusters do: `sacct` works, the Snakemake SLURM plugin needs no
+# extra option, and jobs run under the account `default` (the SLURM profile's). Without
+# them there is no `sacct`, so the plugin must poll with `--slurm-status-command squeue`;
 # MinJobAge keeps finished jobs visible to squeue long enough for that.
+# Prints "accounting: slurmdbd" or "accounting: none" on its last line.
 # Exit status: 0 running, 3 a prerequisite is missing (the message says which), 1 failed.
 set -euo pipefail
 state=${1:-/tmp/mbrl-spectrum-slurm}
@@ -19,12 +24,20 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "needs root (slurmd starts jobs as their user)" >&2; exit 3; }
 mkdir -p "$state/ctld" "$state/slurmd" "$state/log"
 conf=/etc/slurm/slurm.conf
+dbdconf=/etc/slurm/slurmdbd.conf
 marker="# written by mbrl-spectrum tests/slurm/start-local-slurm.sh"
-if [ -e "$conf" ] && ! grep -qF "$marker" "$conf"; then
-  echo "$conf exists and was not written by this script: not touching it" >&2
-  exit 3
-fi
+for file in "$conf" "$dbdconf"; do
+  if [ -e "$file" ] && ! grep -qF "$marker" "$file"; then
+    echo "$file exists and was not written by this script: not touching it" >&2
+    exit 3
+  fi
+done
 mkdir -p /etc/slurm
+accounting=none
+if [ "${MBRL_SLURM_ACCOUNTING:-1}" != 0 ] && command -v slurmdbd >/dev/null \
+    && command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null; then
+  accounting=slurmdbd
+fi
 
 # munge: one key shared by the daemons and the clients
 if ! pgrep -x munged >/dev/null; then
@@ -37,6 +50,44 @@ if ! pgrep -x munged >/dev/null; then
   chmod 400 /etc/munge/munge.key
   runuser -u munge -- munged
   touch "$state/started-munged"  # stop-local-slurm.sh stops it again
+fi
+
+# accounting: MariaDB (its root account, reached over the local socket by root) and slurmdbd
+if [ "$accounting" = slurmdbd ]; then
+  if ! pgrep -x mariadbd >/dev/null; then
+    mkdir -p /run/mysqld "$state/mysql"
+    chown mysql:mysql /run/mysqld "$state/mysql"
+    if [ ! -d "$state/mysql/mysql" ]; then
+      mariadb-install-db --user=mysql --datadir="$state/mysql" \
+        --auth-root-authentication-method=socket >"$state/log/mariadb-install.log" 2>&1
+    fi
+    mariadbd --user=mysql --datadir="$state/mysql" --socket=/run/mysqld/mysqld.sock \
+      --skip-networking --log-error="$state/log/mariadb.log" </dev/null >/dev/null 2>&1 &
+    touch "$state/started-mariadbd"
+  fi
+  for _ in $(seq 60); do
+    mariadb -e "select 1" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  mariadb -e "select 1" >/dev/null || { echo "MariaDB did not come up; see $state/log" >&2; exit 1; }
+  cat >"$dbdconf" <<CONF
+$marker
+AuthType=auth/munge
+DbdHost=localhost
+SlurmUser=root
+StorageType=accounting_storage/mysql
+StorageHost=localhost
+StorageUser=root
+StorageLoc=mbrl_spectrum_slurm_acct_db
+LogFile=$state/log/slurmdbd.log
+PidFile=$state/slurmdbd.pid
+CONF
+  chmod 600 "$dbdconf"
+  pgrep -x slurmdbd >/dev/null || slurmdbd </dev/null >/dev/null 2>&1
+  storage="AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost"
+else
+  storage="AccountingStorageType=accounting_storage/none"
 fi
 
 node=$(slurmd -C | head -1)  # NodeName=<host> CPUs=... RealMemory=... as the hardware is
@@ -62,18 +113,34 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MinJobAge=300
-AccountingStorageType=accounting_storage/none
+$storage
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 $node State=UNKNOWN
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
+if [ "$accounting" = slurmdbd ]; then  # sacctmgr reads slurm.conf: only now
+  for _ in $(seq 60); do
+    sacctmgr -n list cluster >/dev/null 2>&1 && break
+    sleep 1
+  done
+  sacctmgr -n list cluster >/dev/null || { echo "slurmdbd did not come up; see $state/log" >&2; exit 1; }
+  # the cluster, and the account that profiles/slurm names, with root in it
+  # (listings read whole first: grep -q in a pipe would end sacctmgr with SIGPIPE)
+  clusters=$(sacctmgr -n -P list cluster format=cluster)
+  grep -qw mbrlspectrum <<<"$clusters" || sacctmgr -i add cluster mbrlspectrum >/dev/null
+  accounts=$(sacctmgr -n -P list account format=account)
+  grep -qw default <<<"$accounts" || sacctmgr -i add account default cluster=mbrlspectrum >/dev/null
+  users=$(sacctmgr -n -P -s list user root format=account)
+  grep -qw default <<<"$users" || sacctmgr -i add user root account=default cluster=mbrlspectrum >/dev/null
+fi
 # started detached from our stdout/stderr, so that a caller reading them is not held
 pgrep -x slurmctld >/dev/null || slurmctld -c </dev/null >/dev/null 2>&1
 pgrep -x slurmd >/dev/null || slurmd </dev/null >/dev/null 2>&1
 for _ in $(seq 60); do
   if sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
     echo "SLURM is up: partition main, config $conf"
+    echo "accounting: $accounting"
     exit 0
   fi
   sleep 1

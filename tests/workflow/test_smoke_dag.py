@@ -137,14 +137,15 @@ def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
 @pytest.fixture
 def local_slurm():
     """The one-node SLURM of tests/slurm, started here (and stopped afterwards) unless it
-    already runs; skips, saying why, where it cannot be started."""
+    already runs; skips, saying why, where it cannot be started. Yields its accounting:
+    "slurmdbd" (sacct works) or "none"."""
     running = subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True).returncode == 0
     proc = subprocess.run(["bash", str(ROOT / "tests/slurm/start-local-slurm.sh")],
                           capture_output=True, text=True, timeout=180)  # fmt: skip
     if proc.returncode == 3:
         pytest.skip(f"SLURM cannot be started here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    yield
+    yield proc.stdout.strip().splitlines()[-1].removeprefix("accounting: ")
     if not running:
         subprocess.run(["bash", str(ROOT / "tests/slurm/stop-local-slurm.sh")], timeout=60)
 
@@ -152,13 +153,14 @@ def local_slurm():
 @pytest.mark.slow
 def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run, local_slurm):
     """The smoke DAG sent through profiles/slurm (snakemake-executor-plugin-slurm) to a real
-    slurmctld/slurmd gives the local run's CSVs and claims. Without slurmdbd there is no
-    sacct, so job states come from squeue; one thread and one CPU per job as locally."""
+    slurmctld/slurmd gives the local run's CSVs and claims. With slurmdbd (what users have)
+    the plugin's defaults poll sacct and check the profile's account; without it there is no
+    sacct, so job states come from squeue. One thread and one CPU per job as locally."""
     workdir = fresh_copy(tmp_path / "slurm")
+    status = [] if local_slurm == "slurmdbd" else ["--slurm-status-command", "squeue"]
     proc = snakemake(
-        workdir, "--profile", "profiles/slurm", "--configfile=config/smoke.yaml",
-        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5",
-        "--slurm-keep-successful-logs",
+        workdir, "--profile", "profiles/slurm", "--configfile=config/smoke.yaml", *status,
+        "--slurm-init-seconds-before-status-checks", "5", "--slurm-keep-successful-logs",
         "--set-threads", "train=1", "--set-resources", "train:cpus_per_task=1",
         "train:mem_mb=2000", "train:runtime=30", "--jobs", "4", "all", timeout=1500,
     )  # fmt: skip
@@ -167,6 +169,10 @@ def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run,
     assert list(workdir.glob(".snakemake/slurm_logs/rule_train/*/*.log")), "no SLURM job ran"
     runs = list((smoke_run / "results/runs").glob("*/*/s*"))
     assert runs
+    if local_slurm == "slurmdbd":  # the accounting database saw the jobs, in the account
+        query = ["sacct", "-X", "-n", "-P", "--format=State,Account", "--starttime", "now-3hours"]
+        sacct = subprocess.run(query, capture_output=True, text=True)
+        assert sacct.stdout.count("COMPLETED|default") >= len(runs), sacct.stdout[-2000:]
     for run in runs:
         twin = workdir / run.relative_to(smoke_run)
         for name in ("returns.csv", "metrics.csv"):
