@@ -3,12 +3,14 @@
 At every real step an optimiser searches action sequences of length ``horizon``; each
 candidate is scored by the mean return of ``particles`` TSinf trajectories through the
 ensemble (learned reward, the env's termination function), the whole population x particles
-batch stepping at once. The first action is executed, the plan is shifted by one step and
-warm-starts the next search. Optimisers: random shooting (``rs``) and CEM (``cem``,
-``iterations`` rounds refitting a truncated Gaussian to the ``cem_elites`` best, smoothed by
-``smoothing``). ``oracle: true`` scores candidates on copies of the true simulator instead
-(the perfect-model upper bound; cheap envs only). The model is retrained at the end of every
-real episode on all data. Planning time per action goes to timings.csv.
+batch stepping at once (``propagation``: TS1, or ``mean`` for one trajectory through the
+elites' mean prediction, PETS's expectation propagation). The first action is executed,
+the plan is shifted by one step and warm-starts the next search. Optimisers: random
+shooting (``rs``), CEM (``cem``, ``iterations`` rounds refitting a truncated Gaussian to
+the ``cem_elites`` best, smoothed by ``smoothing``) and iCEM (``icem``). ``oracle: true``
+scores candidates on copies of the true simulator instead (the perfect-model upper bound;
+cheap envs only). The model is retrained at the end of every real episode on all data.
+Planning time per action goes to timings.csv.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Config(RunSettings, ModelSettings):
     smoothing: float = 0.1  # new = smoothing * old + (1 - smoothing) * elite statistics
     init_std: float = 0.5  # initial sampling std in the [-1, 1] action space
     particles: int = 20  # TSinf particles per candidate
+    propagation: str = "TSinf"  # PETS's particle propagation: TSinf, TS1, or mean (P-E: one
+    #                             deterministic trajectory through the elites' mean prediction)
     oracle: bool = False  # score candidates with the true simulator (no model)
     noise_beta: float = 2.0  # iCEM: colored-noise exponent (0 = white noise as CEM)
     population_decay: float = 1.25  # iCEM: population shrinks by this factor per iteration
@@ -58,6 +62,9 @@ class Config(RunSettings, ModelSettings):
         if self.optimiser not in OPTIMISERS:
             raise UserError(f"'optimiser' must be one of {OPTIMISERS}, got {self.optimiser!r}")
         require_positive(self, "horizon", "population", "cem_elites", "iterations", "particles")
+        if self.propagation not in PLANNING_MODES:
+            raise UserError(f"'propagation' must be one of {PLANNING_MODES}, got "
+                            f"{self.propagation!r}")  # fmt: skip
         if self.cem_elites > self.population:
             raise UserError("'cem_elites' cannot exceed 'population'")
         if not 0.0 <= self.smoothing < 1.0:
@@ -66,6 +73,7 @@ class Config(RunSettings, ModelSettings):
             raise UserError(f"the oracle planner supports {', '.join(ORACLE_ENVS)} only")
 
 
+PLANNING_MODES = ("TSinf", "TS1", "mean")
 ORACLE_ENVS = ("gym-Pendulum-v1", "gym-InvertedPendulum-v5", "dmc-cartpole-swingup")
 
 
@@ -218,12 +226,12 @@ class MPCAgent:
     # ----- scoring -----
     @torch.no_grad()
     def model_returns(self, obs: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-        """(P, H, A) -> (P,) mean TSinf return over particles."""
+        """(P, H, A) -> (P,) mean return over particles (one trajectory with ``mean``)."""
         pop, horizon, _ = candidates.shape
-        particles = self.cfg.particles
+        particles = 1 if self.cfg.propagation == "mean" else self.cfg.particles
         actions = candidates.repeat_interleave(particles, dim=0).transpose(0, 1)
         starts = obs.expand(pop * particles, -1)
-        ro = self.model_env.rollout(starts, horizon, actions=actions, mode="TSinf",
+        ro = self.model_env.rollout(starts, horizon, actions=actions, mode=self.cfg.propagation,
                                     fields=("reward", "valid"))  # fmt: skip
         returns = (ro.reward * ro.valid).sum(0).view(pop, particles).mean(1)
         return torch.nan_to_num(returns, nan=-1e6, posinf=-1e6, neginf=-1e6)
@@ -265,7 +273,7 @@ class MPCAgent:
             self.plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim,
                                         cfg.population, self.gen, self.device)  # fmt: skip
             scored = cfg.population
-        particles = 1 if self.simulator is not None else cfg.particles
+        particles = 1 if self.simulator is not None or cfg.propagation == "mean" else cfg.particles
         self.stats.setdefault("mpc/model_evals_per_action", []).append(
             float(scored * particles * cfg.horizon)
         )

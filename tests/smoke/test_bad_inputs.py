@@ -130,6 +130,9 @@ CASES = [
         w["root"] / "o", "mbpo-k5", sets=["real_ratio=1.5"]), "'real_ratio' must be in [0, 1]"),
     ("unknown-rollout-mode", "methods", lambda w: train_args(
         w["root"] / "o", "mbpo-k5", sets=["rollout_mode=magic"]), "'rollout_mode' must be"),
+    ("unknown-planner-propagation", "methods", lambda w: train_args(
+        w["root"] / "o", "mpc-cem", sets=["propagation=random-member"]),
+     "'propagation' must be one of"),
     ("missing-config-file", "methods", lambda w: train_args(
         w["root"] / "o", config="/nonexistent/tier.yaml"), "does not exist"),
     ("invalid-yaml", "methods", lambda w: train_args(
