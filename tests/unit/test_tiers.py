@@ -1,0 +1,21 @@
+"""Every shipped tier (config/*.yaml) passes the schema and resolves every (variant, env)."""
+
+from pathlib import Path
+
+import pytest
+
+from methods.common.config import check_tier, load_config_file, schema_problem
+
+ROOT = Path(__file__).resolve().parents[2]
+TIERS = sorted((ROOT / "config").glob("*.yaml"))
+
+
+def test_the_tiers_are_found():
+    assert {p.name for p in TIERS} >= {"smoke.yaml", "mid.yaml", "config.yaml", "paper.yaml"}
+
+
+@pytest.mark.parametrize("path", TIERS, ids=lambda p: p.name)
+def test_tier_is_valid(path):
+    tier = load_config_file(path)
+    assert schema_problem(tier, ROOT / "workflow/schemas/config.schema.yaml") is None
+    assert check_tier(tier) >= len(tier["variants"])
