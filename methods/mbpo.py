@@ -196,8 +196,11 @@ class MBPOAgent(PolicyAgent):
             valid = ro.valid
             if i == 0 and self.cfg.mismatch_samples > 0:
                 self.record_mismatch(buffer, ro.next_obs, valid)
-            model_buffer.add_batch(ro.obs[valid], ro.act[valid], ro.reward[valid],
-                                   ro.next_obs[valid], ro.done[valid].float())  # fmt: skip
+            # a step cut by a numeric guard is no env termination (as terminal it would end
+            # the return there: a penalty with positive rewards, a prize with negative): drop it
+            keep = valid & (ro.terminal | ~ro.done)
+            model_buffer.add_batch(ro.obs[keep], ro.act[keep], ro.reward[keep],
+                                   ro.next_obs[keep], ro.terminal[keep].float())  # fmt: skip
             disagreement += (ro.disagreement * valid).sum(1)
             valid_count += valid.sum(1)
         per_step = (disagreement / valid_count.clamp_min(1)).tolist()

@@ -27,12 +27,18 @@ Policy = Callable[[torch.Tensor], torch.Tensor]
 class StepResult(NamedTuple):
     next_obs: torch.Tensor  # (B, obs_dim)
     reward: torch.Tensor  # (B,)
-    done: torch.Tensor  # (B,) bool
+    done: torch.Tensor  # (B,) bool: the rollout ends here (env termination or a guard)
     disagreement: torch.Tensor | None  # (B,) std across elites' means, normalised units
+    terminal: torch.Tensor  # (B,) bool: the env's termination function fired (finite state)
 
 
 class Rollout(NamedTuple):
-    """H steps of B samples. ``valid[t, b]`` is False once sample b terminated before t."""
+    """H steps of B samples. ``valid[t, b]`` is False once sample b terminated before t.
+
+    ``done`` ends a sample's rollout: the env's termination (``terminal``) or a numeric
+    guard (non-finite or out-of-range state). A guard's step is a cut, not an env
+    termination: ``valid & (terminal | ~done)`` are the transitions worth learning from.
+    """
 
     obs: torch.Tensor  # (H, B, obs_dim)
     act: torch.Tensor  # (H, B, act_dim)
@@ -41,6 +47,7 @@ class Rollout(NamedTuple):
     done: torch.Tensor  # (H, B) bool
     valid: torch.Tensor  # (H, B) bool
     disagreement: torch.Tensor | None  # (H, B)
+    terminal: torch.Tensor  # (H, B) bool
 
 
 class ModelEnv:
@@ -81,12 +88,14 @@ class ModelEnv:
         next_obs = obs + mean[:, :-1]
         reward = mean[:, -1]
         done = self.termination_fn(next_obs)
+        terminal = done
         if not torch.is_grad_enabled():  # guards count and mask in data-generating rollouts
             bad = ~(torch.isfinite(next_obs).all(-1) & torch.isfinite(reward))
             outside = torch.zeros_like(bad)
             if self.state_low is not None:
                 outside = ((next_obs < self.state_low) | (next_obs > self.state_high)).any(-1)
                 outside = outside & ~bad
+            terminal = done & ~bad
             done = done | bad | outside
             counts = torch.stack(
                 [bad.sum(), outside.sum(), torch.full((), bad.numel(), device=bad.device)]
@@ -96,7 +105,7 @@ class ModelEnv:
             )
             next_obs = torch.where(bad.unsqueeze(-1), obs, next_obs)
             reward = torch.where(bad, torch.zeros_like(reward), reward)
-        return StepResult(next_obs, reward, done, disagreement)
+        return StepResult(next_obs, reward, done, disagreement, terminal)
 
     @property
     def num_elites(self) -> int:
@@ -234,7 +243,8 @@ class ModelEnv:
             else:
                 res = self.step(obs, act, mode, slot, sample, with_disagreement)
             step = {"obs": obs, "act": act, "reward": res.reward, "next_obs": res.next_obs,
-                    "done": res.done, "valid": alive, "disagreement": res.disagreement}  # fmt: skip
+                    "done": res.done, "valid": alive, "disagreement": res.disagreement,
+                    "terminal": res.terminal}  # fmt: skip
             for name in keep:
                 if step[name] is not None:
                     out[name].append(step[name])

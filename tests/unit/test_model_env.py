@@ -84,6 +84,7 @@ def test_termination_masks_later_steps_and_freezes_state():
     ro = env.rollout(torch.zeros(4, 2), horizon=5, policy=zero_policy, mode="TSinf", sample=False)
     # delta 1 per step: next_obs = 1, 2, 3 (done) ...
     assert ro.done[:, 0].tolist() == [False, False, True, True, True]
+    assert torch.equal(ro.terminal, ro.done)  # the env's own termination
     assert ro.valid[:, 0].tolist() == [True, True, True, False, False]
     assert (ro.obs[3:, :, 0] == 2.0).all()  # frozen at the last live state
 
@@ -105,6 +106,9 @@ def test_numeric_guards_end_and_count_bad_rollouts():
     # delta 1 per step: 1, 2, 3 inside, 4 outside -> done at step 4
     assert ro.done[:, 0].tolist() == [False, False, False, True, True]
     assert ro.valid[:, 0].tolist() == [True, True, True, True, False]
+    assert not ro.terminal.any()  # a cut by the range guard, not an env termination
+    keep = ro.valid & (ro.terminal | ~ro.done)  # what MBPO stores: steps 1-3 only
+    assert keep[:, 0].tolist() == [True, True, True, False, False]
     counts = env.pop_guard_counts()
     assert counts["rollout/out_of_bounds_fraction"] == 8 / 20  # steps 4 and 5 of 4 samples
     assert counts["rollout/non_finite_fraction"] == 0.0
@@ -112,6 +116,7 @@ def test_numeric_guards_end_and_count_bad_rollouts():
         model.head.bias[0, 0, 0] = float("nan")
         ro = env.rollout(torch.zeros(3, 2), horizon=2, policy=zero_policy, mode="mean")
     assert ro.done.all() and torch.isfinite(ro.next_obs).all() and (ro.reward == 0).all()
+    assert not ro.terminal.any()
     assert env.pop_guard_counts()["rollout/non_finite_fraction"] == 1.0
 
 
