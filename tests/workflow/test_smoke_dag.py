@@ -188,3 +188,19 @@ def test_report_target_holds_every_figure_and_the_claims(smoke_run):
     html = (smoke_run / "results/report.html").read_text(errors="replace")
     for name in [*(f"{figure}.png" for figure in FIGURES), "claims.csv"]:
         assert name in html, name
+
+
+def test_collect_tier_keeps_the_small_results_with_provenance(smoke_run, tmp_path):
+    out = tmp_path / "collected"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/collect_tier.py"), "--workdir", str(smoke_run),
+         "--config", "config/smoke.yaml", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == len(list((smoke_run / "results/runs").glob("*/*/s*/meta.json")))
+    assert runs.wall_s.gt(0).all() and runs.device.eq("cpu").all()
+    assert (out / "claims.csv").read_bytes() == (smoke_run / "results/claims.csv").read_bytes()
+    assert {p.stem for p in (out / "figures").glob("*.png")} == set(FIGURES)
+    assert (out / "tables/returns.parquet").exists() and (out / "config.yaml").exists()
