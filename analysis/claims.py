@@ -37,8 +37,12 @@ def model_error_exponent(model_error: pd.DataFrame | None) -> list[dict]:
     claim, rule = "1. model error grows ~ t^2", "supported if 2 lies in the 95% CI of p"
     if model_error is None or model_error.empty:
         return [_missing(claim, "p in err = c t^p", "no model-error table in this tier")]
+    if "data" not in model_error:
+        model_error = model_error.assign(data="random")
     rows = []
-    for env, data in model_error[model_error["mode"] == "mean"].groupby("env"):
+    for (env, source), data in model_error[model_error["mode"] == "mean"].groupby(["env", "data"]):
+        label = {"random": "random-policy", "policy": "trained-policy"}.get(source, source)
+        measure = f"p (mean propagation, pre-saturation fit, {label} trajectories)"
         exponents = []
         for _, curve in data.groupby(["variant", "seed"]):
             fit = pre_saturation(curve.sort_values("t"))
@@ -46,14 +50,13 @@ def model_error_exponent(model_error: pd.DataFrame | None) -> list[dict]:
                 exponents.append(stats.fit_power_law(fit.t.to_numpy(), fit.mse.to_numpy())[1])
         exponents = np.array([p for p in exponents if np.isfinite(p)])
         if len(exponents) < MIN_RUNS:
-            rows.append(_row(claim, env, "p (mean propagation, pre-saturation fit)", np.nan,
+            rows.append(_row(claim, env, measure, np.nan,
                              np.nan, np.nan, len(exponents), "inconclusive",
                              f"fewer than {MIN_RUNS} fitted models"))  # fmt: skip
             continue
         p, low, high = stats.stratified_bootstrap_ci(exponents, stats.mean)
         verdict = "supported" if low <= 2.0 <= high else "not supported"
-        rows.append(_row(claim, env, "p (mean propagation, pre-saturation fit)", p, low, high,
-                         len(exponents), verdict, rule))  # fmt: skip
+        rows.append(_row(claim, env, measure, p, low, high, len(exponents), verdict, rule))
     return rows
 
 

@@ -1,15 +1,18 @@
 """Model error vs horizon: open-loop rollouts of a trained model with recorded actions.
 
     python -m analysis.model_error --run RUN_DIR --heldout results/heldout/E/random.npz \
-        --out model_error.csv [--horizon 100] [--particles 5] [--stride 25]
+        [--heldout results/heldout/E/policy.npz] --out model_error.csv [--horizon 100] \
+        [--particles 5] [--stride 25]
 
 From real states of the held-out trajectories (every ``stride`` steps), each model is rolled
 forward with the **recorded** actions for t = 1..H. The error at t is the MSE over z-scored
 state dimensions (z-scored with the held-out data's statistics) against the real state,
 averaged over start points (and over ``particles`` samples for stochastic modes), for the
 propagation modes mean, random-member and TSinf (only mean for a deterministic single
-network, where the three coincide). Output: a tidy CSV (model, mode, t, mse, n), ``model``
-naming the kind: probabilistic ensemble, deterministic ensemble or deterministic single.
+network, where the three coincide), on each held-out set given (random-policy and trained-
+policy trajectories). Output: a tidy CSV (data, model, mode, t, mse, n): ``data`` is the
+held-out file's name (random, policy), ``model`` the kind: probabilistic ensemble,
+deterministic ensemble or deterministic single.
 Model termination is ignored here: only the real episode's end masks a step.
 """
 
@@ -96,23 +99,29 @@ def pre_saturation(curve: pd.DataFrame) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", required=True)
-    parser.add_argument("--heldout", required=True)
+    parser.add_argument("--heldout", required=True, action="append",
+                        help="held-out trajectories (.npz); repeat for several sets")  # fmt: skip
     parser.add_argument("--out", required=True)
     parser.add_argument("--horizon", type=int, default=100)
     parser.add_argument("--particles", type=int, default=5)
     parser.add_argument("--stride", type=int, default=25)
     args = parser.parse_args(argv)
-    try:
-        heldout = dict(np.load(args.heldout))
-        obs_dim, act_dim = heldout["obs"].shape[-1], heldout["act"].shape[-1]
-        model = load_run_model(Path(args.run), obs_dim, act_dim)
-        curves = error_curves(model, heldout, args.horizon, args.particles, args.stride)
-    except (OSError, KeyError, ValueError) as exc:
-        print(f"error: cannot read {args.heldout}: {exc}", file=sys.stderr)
-        return 2
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    tables = []
+    for path in args.heldout:
+        try:
+            heldout = dict(np.load(path))
+            obs_dim, act_dim = heldout["obs"].shape[-1], heldout["act"].shape[-1]
+            model = load_run_model(Path(args.run), obs_dim, act_dim)
+            curves = error_curves(model, heldout, args.horizon, args.particles, args.stride)
+        except (OSError, KeyError, ValueError) as exc:
+            print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        tables.append(curves.assign(data=Path(path).stem))
+    curves = pd.concat(tables, ignore_index=True)
+    curves = curves[["data", *(c for c in curves.columns if c != "data")]]
     atomic_write_text(Path(args.out), curves.to_csv(index=False, float_format="%.10g"))
     return 0
 

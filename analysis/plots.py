@@ -76,13 +76,15 @@ def _grid(n: int, width: float = 4.5, height: float = 3.4):
 
 
 def model_error_vs_horizon(model_error: pd.DataFrame) -> plt.Figure:
-    """Open-loop z-scored MSE vs t (log-log) per env and propagation mode (line style: the
-    model kind, e.g. deterministic single network vs probabilistic ensemble), with a t^2
-    reference slope."""
-    envs = sorted(model_error.env.unique())
-    fig, axes = _grid(len(envs))
-    for ax, env in zip(axes, envs, strict=True):
-        data = model_error[model_error.env == env]
+    """Open-loop z-scored MSE vs t (log-log) per env and held-out set (random or trained-
+    policy trajectories) and propagation mode (line style: the model kind, e.g.
+    deterministic single network vs probabilistic ensemble), with a t^2 reference slope."""
+    if "data" not in model_error:
+        model_error = model_error.assign(data="random")
+    panels = sorted(model_error.groupby(["env", "data"]).groups)
+    fig, axes = _grid(len(panels))
+    for ax, (env, source) in zip(axes, panels, strict=True):
+        data = model_error[(model_error.env == env) & (model_error.data == source)]
         style = "model" if "model" in data and data.model.nunique() > 1 else None
         sns.lineplot(data=data, x="t", y="mse", hue="mode", style=style, errorbar=("ci", 95),
                      n_boot=500, seed=0, ax=ax)  # fmt: skip
@@ -90,7 +92,7 @@ def model_error_vs_horizon(model_error: pd.DataFrame) -> plt.Figure:
         t = data.t.drop_duplicates().sort_values().to_numpy()
         ax.plot(t, first * t.astype(float) ** 2, "k--", lw=1, label="t^2 reference")
         n_runs = data.groupby(["variant", "seed"]).ngroups
-        ax.set(xscale="log", yscale="log", title=f"{env} ({n_runs} models)",
+        ax.set(xscale="log", yscale="log", title=f"{env}, {source} data ({n_runs} models)",
                xlabel="open-loop horizon t (steps)", ylabel="MSE (z-scored state)")  # fmt: skip
         ax.legend(fontsize=7)
     fig.tight_layout()

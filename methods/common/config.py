@@ -177,6 +177,10 @@ def check_tier(tier: dict) -> int:
     chaos_variant = (tier.get("chaos") or {}).get("variant")
     if chaos_variant is not None and chaos_variant not in tier["variants"]:
         raise UserError(f"chaos variant '{chaos_variant}' is not a variant of this config")
+    policy_variant = (tier.get("heldout") or {}).get("policy_variant")
+    if policy_variant is not None and policy_variant not in tier["variants"]:
+        raise UserError(f"heldout policy_variant '{policy_variant}' is not a variant of this "
+                        "config")  # fmt: skip
     known_keys = all_config_keys()
     pairs = 0
     for variant in tier["variants"]:

@@ -88,6 +88,9 @@ def test_heldout_model_error_and_chaos_from_a_run(mbpo_run, tmp_path):
         )
         == 0
     )
+    random_npz = tmp_path / "random.npz"
+    assert main(["heldout", "--env", "gym-Pendulum-v1", "--seed", "1", "--out", str(random_npz),
+                 "--episodes", "2", "--max-steps", "20"]) == 0  # fmt: skip
     out = tmp_path / "err.csv"
     assert (
         model_error_main(
@@ -96,6 +99,8 @@ def test_heldout_model_error_and_chaos_from_a_run(mbpo_run, tmp_path):
                 str(mbpo_run),
                 "--heldout",
                 str(npz),
+                "--heldout",
+                str(random_npz),
                 "--out",
                 str(out),
                 "--horizon",
@@ -106,7 +111,10 @@ def test_heldout_model_error_and_chaos_from_a_run(mbpo_run, tmp_path):
         )
         == 0
     )
-    assert set(pd.read_csv(out)["mode"]) == {"mean", "random-member", "TSinf"}
+    errors = pd.read_csv(out)
+    assert set(errors["mode"]) == {"mean", "random-member", "TSinf"}
+    assert set(errors["data"]) == {"held", "random"}  # one curve set per held-out file
+    assert errors.groupby("data").size().nunique() == 1
     assert (
         main(
             [

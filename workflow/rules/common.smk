@@ -101,6 +101,23 @@ def model_error_files():
     return [f"results/model_error/{v}/{e}/s{s}.csv" for v, e, s in model_runs()]
 
 
+POLICY_METHODS = ("sac", "mbpo", "dyna")  # runs whose actor methods/heldout.py can load
+
+
+def heldout_files(env):
+    """Held-out sets for env's model-error curves: random, and the trained policy's where
+    heldout.policy_variant runs on env."""
+    files = [f"results/heldout/{env}/random.npz"]
+    variant = config["heldout"].get("policy_variant")
+    if (
+        variant in config["variants"]
+        and env in variant_envs(variant)
+        and config["variants"][variant]["method"] in POLICY_METHODS
+    ):
+        files.append(f"results/heldout/{env}/policy.npz")
+    return files
+
+
 CHAOS_METHODS = ("sac", "mbpo", "dyna", "bptt")  # runs that leave a policy and a model
 
 

@@ -1,4 +1,5 @@
-# Held-out real trajectories and each trained model's open-loop error vs horizon.
+# Held-out real trajectories (a random policy, and a trained policy where the tier has one)
+# and each trained model's open-loop error vs horizon on them.
 
 
 rule heldout:
@@ -16,10 +17,35 @@ rule heldout:
         "--episodes {params.episodes} --max-steps {params.max_steps} > {log} 2>&1"
 
 
+rule heldout_policy:
+    """Trajectories of the trained policy (deterministic) of heldout.policy_variant, seed 0;
+    reset seeds disjoint from training and from the random set."""
+    input:
+        lambda w: f"{RUN_DIR}/meta.json".format(
+            variant=config["heldout"]["policy_variant"], env=w.env, seed=SEEDS[0]
+        ),
+    output:
+        "results/heldout/{env}/policy.npz",
+    log:
+        "logs/heldout/{env}_policy.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    params:
+        run=lambda w: RUN_DIR.format(
+            variant=config["heldout"]["policy_variant"], env=w.env, seed=SEEDS[0]
+        ),
+        episodes=config["heldout"]["episodes"],
+        max_steps=config["heldout"]["max_steps"],
+    shell:
+        "python -m methods heldout --env {wildcards.env} --seed 1 --out {output} "
+        "--policy-run {params.run} --episodes {params.episodes} "
+        "--max-steps {params.max_steps} > {log} 2>&1"
+
+
 rule model_error:
     input:
         meta="results/runs/{variant}/{env}/s{seed}/meta.json",
-        heldout="results/heldout/{env}/random.npz",
+        heldout=lambda w: heldout_files(w.env),
     output:
         "results/model_error/{variant}/{env}/s{seed}.csv",
     log:
@@ -29,8 +55,10 @@ rule model_error:
     params:
         run=lambda w: RUN_DIR.format(**w),
         horizon=config["heldout"]["horizon"],
+        heldout_args=lambda w: " ".join(f"--heldout {f}" for f in heldout_files(w.env)),
     shell:
-        "python -m analysis.model_error --run {params.run} --heldout {input.heldout} "
+        "python -m analysis.model_error --run {params.run} "
+        "{params.heldout_args} "
         "--out {output} --horizon {params.horizon} > {log} 2>&1"
 
 
