@@ -53,3 +53,14 @@ def test_branched_efficiency_uses_auc_on_the_common_range():
     result = claims.branched_efficiency(pd.DataFrame(rows))
     assert [r["verdict"] for r in result] == ["supported", "supported"]
     assert all(r["effect"] == 1.0 for r in result)
+    # a short MPC run on the same env does not shrink the MBPO-vs-SAC range, and an env
+    # without MBPO gives no row
+    for seed in range(4):
+        rows += [{"variant": "mpc", "method": "mpc", "env": "e", "seed": seed, "env_step": 300,
+                  "eval_return_mean": 5.0},
+                 {"variant": "sac", "method": "sac", "env": "other", "seed": seed,
+                  "env_step": 1000, "eval_return_mean": 5.0}]  # fmt: skip
+    result = claims.branched_efficiency(pd.DataFrame(rows))
+    assert [r["measure"] for r in result] == ["P(AUC_mbpo > AUC_sac) to 5000 steps",
+                                              "P(AUC_mbpo > AUC_dyna) to 5000 steps"]  # fmt: skip
+    assert [r["verdict"] for r in result] == ["supported", "supported"]
