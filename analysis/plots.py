@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -45,8 +46,33 @@ def variant_palette(frame: pd.DataFrame) -> dict[str, str]:
     return palette
 
 
-def learning_curves(returns: pd.DataFrame) -> plt.Figure:
-    """Eval return vs env steps per env, every variant, mean with a 95% bootstrap CI band."""
+def published_steps(value) -> float:
+    """The leading integer of a reference table's env_steps cell (NaN if none)."""
+    match = re.match(r"\s*(\d+)", str(value))
+    return float(match.group(1)) if match else float("nan")
+
+
+def draw_published(ax, published: pd.DataFrame, env: str, max_step: float) -> None:
+    """Published returns for env (reference/published_returns.csv): a marker where the
+    reference's budget lies within the plotted range, else a dotted line labelled with it."""
+    rows = published[published.env == env]
+    for i, row in enumerate(rows.itertuples()):
+        steps = published_steps(row.env_steps)
+        short = str(row.method).split(" (")[0]
+        color = sns.color_palette("Greys", len(rows) + 2)[i + 2]
+        if np.isfinite(steps) and steps <= 1.05 * max_step:
+            ax.plot(steps, row.value, marker="*", ms=11, ls="", color=color,
+                    label=f"{row.source} {short} ({steps:g} steps)")  # fmt: skip
+        else:
+            budget = f"{steps / 1000:g}k steps" if np.isfinite(steps) else "budget n/a"
+            ax.axhline(row.value, color=color, ls=":", lw=1.2,
+                       label=f"{row.source} {short} at {budget}")  # fmt: skip
+
+
+def learning_curves(returns: pd.DataFrame, published: pd.DataFrame | None = None) -> plt.Figure:
+    """Eval return vs env steps per env, every variant, mean with a 95% bootstrap CI band;
+    published returns for the env (``published``) as stars or, beyond the plotted budget,
+    dotted lines."""
     envs = sorted(returns.env.unique())
     cols = min(3, len(envs))
     rows = -(-len(envs) // cols)
@@ -56,6 +82,8 @@ def learning_curves(returns: pd.DataFrame) -> plt.Figure:
         data = returns[returns.env == env]
         sns.lineplot(data=data, x="env_step", y="eval_return_mean", hue="variant",
                      palette=palette, errorbar=("ci", 95), n_boot=1000, seed=0, ax=ax)  # fmt: skip
+        if published is not None:
+            draw_published(ax, published, env, float(data.env_step.max()))
         n_seeds = data.groupby("variant").seed.nunique().max()
         ax.set(title=f"{env} ({n_seeds} seeds)", xlabel="env steps",
                ylabel="eval return (deterministic policy)")  # fmt: skip
@@ -323,7 +351,7 @@ def bptt_gradient_vs_horizon(
 FIGURES = {
     "distribution_mismatch": (distribution_mismatch, 1),
     "k_sweep": (k_sweep, 2),
-    "learning_curves": (learning_curves, 1),
+    "learning_curves": (learning_curves, 2),
     "model_error_vs_horizon": (model_error_vs_horizon, 1),
     "decision_time_cost": (decision_time_cost, 2),
     "final_performance": (final_performance, 1),
@@ -340,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown figure '{name}'; known: {', '.join(FIGURES)}", file=sys.stderr)
         return 2
     fn, n_inputs = FIGURES[name]
-    tables = [pd.read_parquet(p) for p in rest[:n_inputs]]
+    tables = [pd.read_csv(p) if str(p).endswith(".csv") else pd.read_parquet(p)
+              for p in rest[:n_inputs]]  # fmt: skip
     save(fn(*tables), rest[n_inputs:])
     return 0
 

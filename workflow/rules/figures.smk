@@ -4,6 +4,7 @@
 rule learning_curves:
     input:
         "results/tables/returns.parquet",
+        "reference/published_returns.csv",
     output:
         pdf="figures/learning_curves.pdf",
         png=report(
