@@ -52,46 +52,9 @@ if ! pgrep -x munged >/dev/null; then
   touch "$state/started-munged"  # stop-local-slurm.sh stops it again
 fi
 
-# accounting: MariaDB (its root account, reached over the local socket by root) and slurmdbd
-if [ "$accounting" = slurmdbd ]; then
-  if ! pgrep -x mariadbd >/dev/null; then
-    mkdir -p /run/mysqld "$state/mysql"
-    chown mysql:mysql /run/mysqld "$state/mysql"
-    if [ ! -d "$state/mysql/mysql" ]; then
-      mariadb-install-db --user=mysql --datadir="$state/mysql" \
-        --auth-root-authentication-method=socket >"$state/log/mariadb-install.log" 2>&1
-    fi
-    mariadbd --user=mysql --datadir="$state/mysql" --socket=/run/mysqld/mysqld.sock \
-      --skip-networking --log-error="$state/log/mariadb.log" </dev/null >/dev/null 2>&1 &
-    touch "$state/started-mariadbd"
-  fi
-  for _ in $(seq 60); do
-    mariadb -e "select 1" >/dev/null 2>&1 && break
-    sleep 1
-  done
-  mariadb -e "select 1" >/dev/null || { echo "MariaDB did not come up; see $state/log" >&2; exit 1; }
-  cat >"$dbdconf" <<CONF
-$marker
-AuthType=auth/munge
-DbdHost=localhost
-SlurmUser=root
-StorageType=accounting_storage/mysql
-StorageHost=localhost
-StorageUser=root
-StorageLoc=mbrl_spectrum_slurm_acct_db
-LogFile=$state/log/slurmdbd.log
-PidFile=$state/slurmdbd.pid
-CONF
-  chmod 600 "$dbdconf"
-  pgrep -x slurmdbd >/dev/null || slurmdbd </dev/null >/dev/null 2>&1
-  storage="AccountingStorageType=accounting_storage/slurmdbd
-AccountingStorageHost=localhost"
-else
-  storage="AccountingStorageType=accounting_storage/none"
-fi
-
 node=$(slurmd -C | head -1)  # NodeName=<host> CPUs=... RealMemory=... as the hardware is
-cat >"$conf" <<CONF
+write_slurm_conf() {  # $1: the AccountingStorage lines
+  cat >"$conf" <<CONF
 $marker
 ClusterName=mbrlspectrum
 SlurmctldHost=localhost
@@ -113,27 +76,80 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MinJobAge=300
-$storage
+$1
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 $node State=UNKNOWN
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
-if [ "$accounting" = slurmdbd ]; then  # sacctmgr reads slurm.conf: only now
+}
+
+no_accounting() {  # $1: why; the cluster then runs without accounting (squeue for status)
+  echo "accounting not available, running without it: $1" >&2
+  pkill -x slurmdbd 2>/dev/null || true
+  accounting=none
+}
+
+# accounting: MariaDB (its root account, reached over the local socket by root) and slurmdbd
+if [ "$accounting" = slurmdbd ] && ! pgrep -x mariadbd >/dev/null; then
+  mkdir -p /run/mysqld "$state/mysql"
+  chown mysql:mysql /run/mysqld "$state/mysql"
+  if [ ! -d "$state/mysql/mysql" ]; then
+    mariadb-install-db --user=mysql --datadir="$state/mysql" \
+      --auth-root-authentication-method=socket >"$state/log/mariadb-install.log" 2>&1 || true
+  fi
+  mariadbd --user=mysql --datadir="$state/mysql" --socket=/run/mysqld/mysqld.sock \
+    --skip-networking --log-error="$state/log/mariadb.log" </dev/null >/dev/null 2>&1 &
+  touch "$state/started-mariadbd"
+fi
+if [ "$accounting" = slurmdbd ]; then
+  for _ in $(seq 60); do
+    mariadb -e "select 1" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  mariadb -e "select 1" >/dev/null 2>&1 || no_accounting "MariaDB did not come up (see $state/log)"
+fi
+if [ "$accounting" = slurmdbd ]; then
+  cat >"$dbdconf" <<CONF
+$marker
+AuthType=auth/munge
+DbdHost=localhost
+SlurmUser=root
+StorageType=accounting_storage/mysql
+StorageHost=localhost
+StorageUser=root
+StorageLoc=mbrl_spectrum_slurm_acct_db
+LogFile=$state/log/slurmdbd.log
+PidFile=$state/slurmdbd.pid
+CONF
+  chmod 600 "$dbdconf"
+  pgrep -x slurmdbd >/dev/null || slurmdbd </dev/null >/dev/null 2>&1 || true
+  write_slurm_conf "AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost"  # sacctmgr reads slurm.conf
   for _ in $(seq 60); do
     sacctmgr -n list cluster >/dev/null 2>&1 && break
     sleep 1
   done
-  sacctmgr -n list cluster >/dev/null || { echo "slurmdbd did not come up; see $state/log" >&2; exit 1; }
+  sacctmgr -n list cluster >/dev/null 2>&1 || no_accounting "slurmdbd did not come up (see $state/log)"
+fi
+if [ "$accounting" = slurmdbd ]; then
   # the cluster, and the account that profiles/slurm names, with root in it
   # (listings read whole first: grep -q in a pipe would end sacctmgr with SIGPIPE)
   clusters=$(sacctmgr -n -P list cluster format=cluster)
-  grep -qw mbrlspectrum <<<"$clusters" || sacctmgr -i add cluster mbrlspectrum >/dev/null
-  accounts=$(sacctmgr -n -P list account format=account)
-  grep -qw default <<<"$accounts" || sacctmgr -i add account default cluster=mbrlspectrum >/dev/null
-  users=$(sacctmgr -n -P -s list user root format=account)
-  grep -qw default <<<"$users" || sacctmgr -i add user root account=default cluster=mbrlspectrum >/dev/null
+  grep -qw mbrlspectrum <<<"$clusters" || sacctmgr -i add cluster mbrlspectrum >/dev/null \
+    || no_accounting "sacctmgr could not add the cluster"
 fi
+if [ "$accounting" = slurmdbd ]; then
+  accounts=$(sacctmgr -n -P list account format=account)
+  grep -qw default <<<"$accounts" || sacctmgr -i add account default cluster=mbrlspectrum \
+    >/dev/null || no_accounting "sacctmgr could not add the account"
+fi
+if [ "$accounting" = slurmdbd ]; then
+  users=$(sacctmgr -n -P -s list user root format=account)
+  grep -qw default <<<"$users" || sacctmgr -i add user root account=default \
+    cluster=mbrlspectrum >/dev/null || no_accounting "sacctmgr could not add root to the account"
+fi
+[ "$accounting" = slurmdbd ] || write_slurm_conf "AccountingStorageType=accounting_storage/none"
 # started detached from our stdout/stderr, so that a caller reading them is not held
 pgrep -x slurmctld >/dev/null || slurmctld -c </dev/null >/dev/null 2>&1
 pgrep -x slurmd >/dev/null || slurmd </dev/null >/dev/null 2>&1

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -145,7 +146,11 @@ def local_slurm():
     if proc.returncode == 3:
         pytest.skip(f"SLURM cannot be started here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    yield proc.stdout.strip().splitlines()[-1].removeprefix("accounting: ")
+    accounting = proc.stdout.strip().splitlines()[-1].removeprefix("accounting: ")
+    if accounting != "slurmdbd" and shutil.which("slurmdbd"):
+        warnings.warn(f"SLURM test without accounting although slurmdbd is installed: "
+                      f"{proc.stderr.strip()[-500:]}", stacklevel=1)  # fmt: skip
+    yield accounting
     if not running:
         subprocess.run(["bash", str(ROOT / "tests/slurm/stop-local-slurm.sh")], timeout=60)
 
