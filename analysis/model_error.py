@@ -106,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--particles", type=int, default=5)
     parser.add_argument("--stride", type=int, default=25)
     args = parser.parse_args(argv)
-    tables = []
+    tables, model = [], None
     for path in args.heldout:
         try:
             heldout = dict(np.load(path))
             obs_dim, act_dim = heldout["obs"].shape[-1], heldout["act"].shape[-1]
-            model = load_run_model(Path(args.run), obs_dim, act_dim)
+            if model is None:  # one model for every set
+                model = load_run_model(Path(args.run), obs_dim, act_dim)
             curves = error_curves(model, heldout, args.horizon, args.particles, args.stride)
         except (OSError, KeyError, ValueError) as exc:
             print(f"error: cannot read {path}: {exc}", file=sys.stderr)
