@@ -39,6 +39,11 @@ class RunSettings:
         require_positive(self, "env_steps", "eval_every", "eval_episodes", "buffer_size")
         if self.random_steps < 0:
             raise UserError(f"'random_steps' must be >= 0, got {self.random_steps}")
+        if self.random_steps >= self.env_steps:
+            raise UserError(
+                f"'random_steps' ({self.random_steps}) must be below 'env_steps' "
+                f"({self.env_steps}): the run would only take random actions"
+            )
         if self.checkpoint_minutes < 0 or self.checkpoint_every < 0:
             raise UserError("'checkpoint_minutes' and 'checkpoint_every' must be >= 0 (0: off)")
 

@@ -130,6 +130,9 @@ CASES = [
         w["root"] / "o", "mbpo-k5", sets=["real_ratio=1.5"]), "'real_ratio' must be in [0, 1]"),
     ("unknown-rollout-mode", "methods", lambda w: train_args(
         w["root"] / "o", "mbpo-k5", sets=["rollout_mode=magic"]), "'rollout_mode' must be"),
+    ("random-steps-cover-budget", "methods", lambda w: train_args(
+        w["root"] / "o", "mbpo-k5", sets=["env_steps=5000", "random_steps=5000"]),
+     "'random_steps' (5000) must be below 'env_steps' (5000)"),
     ("unknown-planner-propagation", "methods", lambda w: train_args(
         w["root"] / "o", "mpc-cem", sets=["propagation=random-member"]),
      "'propagation' must be one of"),
