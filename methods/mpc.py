@@ -224,11 +224,15 @@ class MPCAgent:
         self.pending_fit = False
 
     # ----- scoring -----
+    def model_particles(self) -> int:
+        """Trajectories per candidate: one for the deterministic ``mean`` propagation."""
+        return 1 if self.cfg.propagation == "mean" else self.cfg.particles
+
     @torch.no_grad()
     def model_returns(self, obs: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
         """(P, H, A) -> (P,) mean return over particles (one trajectory with ``mean``)."""
         pop, horizon, _ = candidates.shape
-        particles = 1 if self.cfg.propagation == "mean" else self.cfg.particles
+        particles = self.model_particles()
         actions = candidates.repeat_interleave(particles, dim=0).transpose(0, 1)
         starts = obs.expand(pop * particles, -1)
         ro = self.model_env.rollout(starts, horizon, actions=actions, mode=self.cfg.propagation,
@@ -273,7 +277,7 @@ class MPCAgent:
             self.plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim,
                                         cfg.population, self.gen, self.device)  # fmt: skip
             scored = cfg.population
-        particles = 1 if self.simulator is not None or cfg.propagation == "mean" else cfg.particles
+        particles = 1 if self.simulator is not None else self.model_particles()
         self.stats.setdefault("mpc/model_evals_per_action", []).append(
             float(scored * particles * cfg.horizon)
         )

@@ -104,6 +104,13 @@ def model_error_files():
 POLICY_METHODS = ("sac", "mbpo", "dyna")  # runs whose actor methods/heldout.py can load
 
 
+def policy_run_dir(env):
+    """The run whose actor collects env's trained-policy held-out set (first seed)."""
+    return RUN_DIR.format(
+        variant=config["heldout"]["policy_variant"], env=env, seed=SEEDS[0]
+    )
+
+
 def heldout_files(env):
     """Held-out sets for env's model-error curves: random, and the trained policy's where
     heldout.policy_variant runs on env."""

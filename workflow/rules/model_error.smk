@@ -21,9 +21,7 @@ rule heldout_policy:
     """Trajectories of the trained policy (deterministic) of heldout.policy_variant, seed 0;
     reset seeds disjoint from training and from the random set."""
     input:
-        lambda w: f"{RUN_DIR}/meta.json".format(
-            variant=config["heldout"]["policy_variant"], env=w.env, seed=SEEDS[0]
-        ),
+        lambda w: f"{policy_run_dir(w.env)}/meta.json",
     output:
         "results/heldout/{env}/policy.npz",
     log:
@@ -31,9 +29,7 @@ rule heldout_policy:
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
-        run=lambda w: RUN_DIR.format(
-            variant=config["heldout"]["policy_variant"], env=w.env, seed=SEEDS[0]
-        ),
+        run=lambda w: policy_run_dir(w.env),
         episodes=config["heldout"]["episodes"],
         max_steps=config["heldout"]["max_steps"],
     shell:
