@@ -50,6 +50,8 @@ class Config(RunSettings, ModelSettings):
     propagation: str = "TSinf"  # PETS's particle propagation: TSinf, TS1, or mean (P-E: one
     #                             deterministic trajectory through the elites' mean prediction)
     oracle: bool = False  # score candidates with the true simulator (no model)
+    planning_precision: str = "fp32"  # bf16: the model's matmuls in bfloat16 while planning
+    # (autocast; returns summed in fp32). ~3x faster CEM on CPUs with AVX512-BF16.
     noise_beta: float = 2.0  # iCEM: colored-noise exponent (0 = white noise as CEM)
     population_decay: float = 1.25  # iCEM: population shrinks by this factor per iteration
     keep_elites: float = 0.3  # iCEM: fraction of elites carried to the next iteration / step
@@ -65,6 +67,9 @@ class Config(RunSettings, ModelSettings):
         if self.propagation not in PLANNING_MODES:
             raise UserError(f"'propagation' must be one of {PLANNING_MODES}, got "
                             f"{self.propagation!r}")  # fmt: skip
+        if self.planning_precision not in PRECISIONS:
+            raise UserError(f"'planning_precision' must be one of {PRECISIONS}, got "
+                            f"{self.planning_precision!r}")  # fmt: skip
         if self.cem_elites > self.population:
             raise UserError("'cem_elites' cannot exceed 'population'")
         if not 0.0 <= self.smoothing < 1.0:
@@ -74,6 +79,7 @@ class Config(RunSettings, ModelSettings):
 
 
 PLANNING_MODES = ("TSinf", "TS1", "mean")
+PRECISIONS = ("fp32", "bf16")
 ORACLE_ENVS = ("gym-Pendulum-v1", "gym-InvertedPendulum-v5", "dmc-cartpole-swingup")
 
 
@@ -235,9 +241,16 @@ class MPCAgent:
         particles = self.model_particles()
         actions = candidates.repeat_interleave(particles, dim=0).transpose(0, 1)
         starts = obs.expand(pop * particles, -1)
-        ro = self.model_env.rollout(starts, horizon, actions=actions, mode=self.cfg.propagation,
-                                    fields=("reward", "valid"))  # fmt: skip
-        returns = (ro.reward * ro.valid).sum(0).view(pop, particles).mean(1)
+        bf16 = self.cfg.planning_precision == "bf16"
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+            ro = self.model_env.rollout(
+                starts,
+                horizon,
+                actions=actions,
+                mode=self.cfg.propagation,
+                fields=("reward", "valid"),
+            )
+        returns = (ro.reward.float() * ro.valid).sum(0).view(pop, particles).mean(1)
         return torch.nan_to_num(returns, nan=-1e6, posinf=-1e6, neginf=-1e6)
 
     def plan_action(self, obs: np.ndarray, env=None) -> np.ndarray:

@@ -2,7 +2,11 @@
 TrajectoryOptimizerAgent.
 
     python benchmarks/peers/cem_planning.py [--envs cartpole halfcheetah] [--actions 5]
-        [--particles 20] [--iterations 5] [--threads 2] [--repeats 3]
+        [--particles 20] [--iterations 5] [--threads 2] [--repeats 3] [--precision bf16]
+
+``--precision bf16`` runs our side with ``planning_precision: bf16`` (the model's matmuls in
+bfloat16 under autocast; mbrl-lib has no such mode and stays fp32). Its lines are named
+``..._bf16`` and their ``*_frac_of_peak`` still divide by the fp32 matmul peak.
 
 Run it with mbrl-spectrum's venv. The mbrl-lib worker runs under $PEER_VENVS/mbrl (see
 _bench.py; its configs carry ``_recursive_: false`` as check_mbrl.py explains).
@@ -108,7 +112,8 @@ def worker_ours(spec: dict) -> dict:
                  cem_elites=spec["elites"], iterations=spec["iterations"],
                  smoothing=SMOOTHING, init_std=INIT_STD, particles=spec["particles"],
                  ensemble_size=E, num_elites=NUM_ELITES, model_hidden=HID,
-                 model_layers=LAYERS, probabilistic=True)  # fmt: skip
+                 model_layers=LAYERS, probabilistic=True,
+                 planning_precision=spec.get("precision", "fp32"))  # fmt: skip
     env_spec = get_spec(spec["env_id"])
     ctx = RunContext(spec["env_id"], env_spec, "peer-bench", 0, derive_seeds(0),
                      torch.device("cpu"), None, o, a)  # fmt: skip
@@ -215,6 +220,12 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--population", type=int, default=None, help="override (smoke tests)")
     parser.add_argument("--horizon", type=int, default=None, help="override (smoke tests)")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="our planning_precision (mbrl-lib always fp32)",
+    )
     args = parser.parse_args()
     specs = []
     for name in args.envs:
@@ -224,7 +235,8 @@ def main() -> None:
         spec = {"threads": args.threads, "env": name, "env_id": env_id, "obs": obs,
                 "act": act, "population": population, "horizon": args.horizon or horizon,
                 "elites": elites, "iterations": args.iterations, "particles": args.particles,
-                "actions": args.actions, "warmup": args.warmup}  # fmt: skip
+                "actions": args.actions, "warmup": args.warmup,
+                "precision": args.precision}  # fmt: skip
         if (population * args.particles) % NUM_ELITES:
             parser.error(f"{name}: population x particles must be a multiple of {NUM_ELITES}")
         specs.append(spec)
@@ -236,7 +248,8 @@ def main() -> None:
         ours = _bench.median_of(runs["ours"], "ms_per_action")
         peer = _bench.median_of(runs[PEER], "ms_per_action")
         _bench.emit({
-            "benchmark": f"cem_ms_per_action_{spec['env']}",
+            "benchmark": f"cem_ms_per_action_{spec['env']}"
+            + ("_bf16" if spec["precision"] == "bf16" else ""),
             "ours_ms_per_action": round(ours, 2),
             "mbrl_ms_per_action": round(peer, 2),
             "ratio_mbrl_over_ours": round(peer / ours, 3),

@@ -10,8 +10,15 @@ data ratio 0 at this stage on mbrl-lib's side (our ``real_ratio`` is set to 0 to
 exploration steps first. Both sides run Hopper with their own gymnasium/mujoco
 (ours Hopper-v5 on mujoco 3.17, mbrl-lib Hopper-v4 on mujoco 2.3.3).
 
-The timed window is env steps ``[warmup + 50, warmup + 50 + window)``: it starts after the
-from-scratch model fit and holds ``window / 250`` warm-started retrains; evaluation
+The timed window is ``window`` env steps that start 50 steps after each side's first model
+fit and its first SAC update, and hold ``window / 250`` warm-started retrains. Ours fits at
+the end of the ``warmup`` exploration steps: env steps ``[warmup + 50, warmup + 50 +
+window)``. mbrl-lib's loop counts its steps after the exploration and first fits the model
+(and starts SAC updates, its SAC buffer being empty until then) at its loop step 250:
+``[warmup + 300, warmup + 300 + window)``, its first fit seeing 250 more real transitions
+than ours. (Before this was fixed, mbrl-lib's worker ran ``warmup + 50 + window`` loop
+steps on top of its exploration, about 70 minutes at the defaults, and its window held its
+from-scratch fit and steps without SAC updates.) Evaluation
 episodes (mbrl-lib evaluates every 1000 steps) are subtracted, timed by wrapping the eval
 env. Each side's training env is wrapped to timestamp every step. Known differences that
 remain: mbrl-lib updates its target critic every 4 updates (ours every update) and keeps
@@ -26,6 +33,7 @@ import _bench
 
 PEER = "mbrl"
 OFFSET = 50
+MBRL_FIRST_FIT = 250  # mbrl-lib's loop step of its first model fit (freq_train_model)
 
 
 class StepClock:
@@ -117,7 +125,8 @@ def worker_mbrl(spec: dict) -> dict:
     dynamics = load(conf / "dynamics_model" / "gaussian_mlp_ensemble.yaml")
     dynamics["_recursive_"] = False
     overrides = load(conf / "overrides" / "mbpo_hopper.yaml")
-    overrides.num_steps = spec["warmup"] + OFFSET + spec["window"] + 1
+    assert overrides.freq_train_model == MBRL_FIRST_FIT, overrides.freq_train_model
+    overrides.num_steps = MBRL_FIRST_FIT + OFFSET + spec["window"] + 1  # loop steps only
     algorithm.initial_exploration_steps = spec["warmup"]
     cfg = omegaconf.OmegaConf.create({
         "seed": 0, "device": "cpu", "log_frequency_agent": 1000, "save_video": False,
@@ -133,7 +142,7 @@ def worker_mbrl(spec: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         mbrl.algorithms.mbpo.train(env, test_env, mbrl.env.termination_fns.hopper, cfg,
                                    silent=True, work_dir=tmp)  # fmt: skip
-    start = spec["warmup"] + OFFSET
+    start = spec["warmup"] + MBRL_FIRST_FIT + OFFSET  # stamps: exploration, then the loop
     seconds = clock.window_seconds(start, start + spec["window"])
     return {
         "env_steps_per_s": spec["window"] / seconds,

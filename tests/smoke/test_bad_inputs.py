@@ -136,6 +136,9 @@ CASES = [
     ("unknown-planner-propagation", "methods", lambda w: train_args(
         w["root"] / "o", "mpc-cem", sets=["propagation=random-member"]),
      "'propagation' must be one of"),
+    ("unknown-planning-precision", "methods", lambda w: train_args(
+        w["root"] / "o", "mpc-cem", sets=["planning_precision=fp16"]),
+     "'planning_precision' must be one of"),
     ("missing-config-file", "methods", lambda w: train_args(
         w["root"] / "o", config="/nonexistent/tier.yaml"), "does not exist"),
     ("invalid-yaml", "methods", lambda w: train_args(

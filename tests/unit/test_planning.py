@@ -58,3 +58,36 @@ def test_icem_converges_with_fewer_evaluations_than_cem():
     assert float((plan - target).abs().max()) < 0.15
     assert scored < 400 * 6 / 3  # CEM above used 400 per iteration
     assert carried.shape[1:] == (3, 2)
+
+
+def test_bf16_planning_scores_rank_candidates_as_fp32_does():
+    """planning_precision=bf16 runs the model's matmuls in bfloat16; the candidates' scores
+    must stay close to fp32's, in float32, and rank the candidates alike."""
+    from methods.common.envs import get_spec
+    from methods.common.seeding import derive_seeds
+    from methods.common.training import RunContext
+    from methods.mpc import Config, MPCAgent
+
+    torch.manual_seed(0)
+    spec = get_spec("gym-Pendulum-v1")
+    ctx = RunContext("gym-Pendulum-v1", spec, "t", 0, derive_seeds(0), torch.device("cpu"),
+                     None, 3, 1)  # fmt: skip
+    fp32, bf16 = (
+        MPCAgent(ctx, Config(horizon=10, population=64, particles=1, propagation="mean",
+                             planning_precision=precision))
+        for precision in ("fp32", "bf16")
+    )  # fmt: skip
+    bf16.model.load_state_dict(fp32.model.state_dict())
+    inputs = torch.randn(500, 4)
+    targets = torch.cat([0.1 * torch.randn(500, 3), -torch.rand(500, 1)], -1)
+    for agent in (fp32, bf16):
+        agent.model.input_norm.fit(inputs)
+        agent.model.target_norm.fit(targets)
+    obs = torch.tensor([[1.0, 0.0, 0.0]])
+    candidates = torch.rand(64, 10, 1, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    a, b = fp32.model_returns(obs, candidates), bf16.model_returns(obs, candidates)
+    assert b.dtype == torch.float32
+    assert not torch.equal(a, b)  # the bf16 path really ran in lower precision
+    assert torch.allclose(a, b, rtol=0.02, atol=0.02 * a.abs().mean().item())
+    ranks_a, ranks_b = a.argsort().argsort().float(), b.argsort().argsort().float()
+    assert torch.corrcoef(torch.stack([ranks_a, ranks_b]))[0, 1] > 0.95
