@@ -1,0 +1,120 @@
+"""Does bf16 planning control as well as fp32? Same model, same planner, same seeds. JSON lines.
+
+    python benchmarks/planning_precision.py [--envs gym-InvertedPendulum-v5 gym-Pendulum-v1]
+        [--episodes 5] [--threads 1]
+
+For each env: collect ``random`` uniformly random transitions, fit the default tier's
+ensemble on them (fp32), then run ``--episodes`` closed-loop episodes of the default
+tier's ``mpc-cem`` planner (no refits, capped at ``--max-steps``) once with
+``planning_precision: fp32`` and once with ``bf16``, episode by episode alternating, the
+planner's generator and the env's reset seed equal for both. Prints per precision the
+episode returns and lengths and the median planning ms per action; then the ratio of the
+medians (bf16 / fp32). The ``planning_precision`` option only changes the dtype of the
+model's matmuls while scoring candidates (``methods/mpc.py``), so equal control quality
+here (returns within seed-to-seed spread) says that bf16's ~3x cheaper planning on CPUs
+with AVX512-BF16 buys the same actions. Times on a loaded machine compare only as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from methods.common.buffer import ReplayBuffer
+from methods.common.config import load_config_file, resolve
+from methods.common.envs import get_spec, make_env
+from methods.common.seeding import derive_seeds
+from methods.common.training import RunContext
+from methods.mpc import Config, MPCAgent
+from methods.registry import all_config_keys
+
+RANDOM = {"gym-InvertedPendulum-v5": 1000, "gym-Pendulum-v1": 2000}
+
+
+def random_buffer(env_id: str, n: int, seed: int) -> ReplayBuffer:
+    env = make_env(env_id)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    buf = ReplayBuffer(obs_dim, act_dim, n, torch.device("cpu"))
+    rng = np.random.default_rng(seed)
+    obs, _ = env.reset(seed=seed)
+    for _ in range(n):
+        act = rng.uniform(-1, 1, act_dim).astype(np.float32)
+        nxt, reward, terminated, truncated, _ = env.step(act)
+        buf.add(obs, act, reward, nxt, terminated)
+        obs = nxt
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return buf
+
+
+def episode(agent: MPCAgent, env_id: str, seed: int, max_steps: int) -> tuple[float, int, float]:
+    """One closed-loop episode from reset seed ``seed``: return, length, median ms/action."""
+    env = make_env(env_id)
+    agent.gen.manual_seed(seed)  # the planner's samples ...
+    agent.model_env.generator.manual_seed(seed)  # ... and the particles' member draws
+    obs, _ = env.reset(seed=seed)
+    agent.on_reset(obs)
+    total, times = 0.0, []
+    for _ in range(max_steps):
+        start = time.perf_counter()
+        act = agent.plan_action(obs, env)
+        times.append(1000.0 * (time.perf_counter() - start))
+        obs, reward, terminated, truncated, _ = env.step(act)
+        total += float(reward)
+        if terminated or truncated:
+            break
+    return total, len(times), statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--envs", nargs="+", default=list(RANDOM), choices=sorted(RANDOM))
+    parser.add_argument("--episodes", type=int, default=5)
+    parser.add_argument("--max-steps", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    file_cfg = load_config_file(Path(__file__).resolve().parents[1] / "config" / "config.yaml")
+    for env_id in args.envs:
+        cfg = resolve(Config, env_id, "mpc-cem", file_cfg, {}, all_config_keys())
+        buf = random_buffer(env_id, RANDOM[env_id], args.seed)
+        ctx = RunContext(env_id, get_spec(env_id), "planning-precision", args.seed,
+                         derive_seeds(args.seed), torch.device("cpu"), None,
+                         buf.obs.shape[1], buf.act.shape[1])  # fmt: skip
+        agents = {}
+        for precision in ("fp32", "bf16"):
+            cfg.planning_precision = precision
+            agents[precision] = MPCAgent(ctx, Config(**vars(cfg)))
+        fit, _ = agents["fp32"].trainer.fit(buf)
+        agents["bf16"].model.load_state_dict(agents["fp32"].model.state_dict())
+        results = {p: {"returns": [], "lengths": [], "ms": []} for p in agents}
+        for ep in range(args.episodes):
+            for precision, agent in agents.items():
+                agent.model_trained = True
+                ret, length, ms = episode(agent, env_id, 1000 + ep, args.max_steps)
+                results[precision]["returns"].append(round(ret, 2))
+                results[precision]["lengths"].append(length)
+                results[precision]["ms"].append(round(ms, 2))
+        record = {"benchmark": "planning_precision", "env": env_id,
+                  "random_transitions": RANDOM[env_id], "model_fit": fit,
+                  "planner": {k: getattr(cfg, k) for k in ("horizon", "population",
+                              "cem_elites", "iterations", "particles", "propagation")},
+                  "threads": args.threads, "torch": torch.__version__}  # fmt: skip
+        for precision, res in results.items():
+            record[precision] = {**res, "mean_return": round(float(np.mean(res["returns"])), 2),
+                                 "median_ms_per_action": statistics.median(res["ms"])}  # fmt: skip
+        record["ms_ratio_bf16_over_fp32"] = round(
+            record["bf16"]["median_ms_per_action"] / record["fp32"]["median_ms_per_action"], 3
+        )
+        print(json.dumps(record), flush=True)
+
+
+if __name__ == "__main__":
+    main()
