@@ -1,0 +1,120 @@
+"""Is mpc-cem on InvertedPendulum limited by its planner or by its data? Prints one JSON line.
+
+    python benchmarks/mpc_data_diagnosis.py [--oracle-steps 1000] [--noise 0.3]
+        [--episodes 3] [--max-steps 300] [--precision bf16]
+
+Fits the default tier's ensemble on (a) ``--random-steps`` uniformly random transitions
+only, and (b) the same plus ``--oracle-steps`` transitions of the oracle planner (CEM on
+the true simulator, the default tier's ``mpc-oracle``) with Gaussian action noise
+``--noise`` (data around the balancing region, as a good controller would collect), then
+runs the default tier's ``mpc-cem`` planner on each model for ``--episodes`` closed-loop
+episodes (same reset seeds, no refits). If (b) balances and (a) does not, the planner and
+the model class are able to control the pendulum and what mpc-cem's learning loop lacks
+within its budget is data near the balancing region.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from methods.common.buffer import ReplayBuffer
+from methods.common.config import load_config_file, resolve
+from methods.common.envs import get_spec, make_env
+from methods.common.seeding import derive_seeds
+from methods.common.training import RunContext
+from methods.mpc import Config, MPCAgent
+from methods.registry import all_config_keys
+
+ENV = "gym-InvertedPendulum-v5"
+
+
+def collect(buf: ReplayBuffer, steps: int, act, rng, seed: int) -> list[int]:
+    """Add ``steps`` transitions of ``act(obs, env)`` to ``buf``; returns episode lengths."""
+    env = make_env(ENV)
+    obs, _ = env.reset(seed=seed)
+    lengths, length = [], 0
+    for _ in range(steps):
+        action = act(obs, env, rng)
+        nxt, reward, terminated, truncated, _ = env.step(action)
+        buf.add(obs, action, reward, nxt, terminated)
+        obs, length = nxt, length + 1
+        if terminated or truncated:
+            lengths.append(length)
+            obs, _ = env.reset()
+            length = 0
+    return lengths
+
+
+def control(agent: MPCAgent, episodes: int, max_steps: int) -> dict:
+    """Closed-loop episodes of the planner: returns and the mean planned return."""
+    env = make_env(ENV)
+    returns, planned, ms = [], [], []
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=100 + ep)
+        agent.on_reset(obs)
+        total, steps, start = 0.0, 0, time.perf_counter()
+        while steps < max_steps:
+            obs, reward, terminated, _, _ = env.step(agent.plan_action(obs, env))
+            total, steps = total + float(reward), steps + 1
+            if terminated:
+                break
+        ms.append(1000 * (time.perf_counter() - start) / steps)
+        returns.append(total)
+        planned.append(float(np.mean(agent.stats["mpc/planned_return"][-steps:])))
+    return {"returns": returns, "planned_return_mean": [round(p, 2) for p in planned],
+            "ms_per_action": round(float(np.mean(ms)), 1)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--random-steps", type=int, default=1000)
+    parser.add_argument("--oracle-steps", type=int, default=1000)
+    parser.add_argument("--noise", type=float, default=0.3, help="action noise std, [-1, 1]")
+    parser.add_argument("--episodes", type=int, default=3)
+    parser.add_argument("--max-steps", type=int, default=300)
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="bf16")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    file_cfg = load_config_file(Path(__file__).resolve().parents[1] / "config" / "config.yaml")
+    keys = all_config_keys()
+    cfg = resolve(Config, ENV, "mpc-cem", file_cfg, {"planning_precision": args.precision}, keys)
+    oracle_cfg = resolve(Config, ENV, "mpc-oracle", file_cfg, {}, keys)
+    ctx = RunContext(ENV, get_spec(ENV), "diagnosis", 0, derive_seeds(0), torch.device("cpu"),
+                     None, 4, 1)  # fmt: skip
+    oracle = MPCAgent(ctx, oracle_cfg)
+    rng = np.random.default_rng(0)
+
+    def uniform(obs, env, rng):
+        return rng.uniform(-1, 1, 1).astype(np.float32)
+
+    def noisy_oracle(obs, env, rng):
+        action = oracle.plan_action(obs, env) + args.noise * rng.standard_normal(1)
+        return np.clip(action, -1, 1).astype(np.float32)
+
+    capacity = args.random_steps + args.oracle_steps
+    random_only = ReplayBuffer(4, 1, capacity, torch.device("cpu"))
+    collect(random_only, args.random_steps, uniform, rng, seed=0)
+    with_oracle = ReplayBuffer(4, 1, capacity, torch.device("cpu"))
+    with_oracle.add_batch(*random_only.all())
+    oracle.on_reset(np.zeros(4))
+    oracle_lengths = collect(with_oracle, args.oracle_steps, noisy_oracle, rng, seed=1)
+    record = {"benchmark": "mpc_data_diagnosis", "env": ENV, "args": vars(args),
+              "oracle_episode_lengths": oracle_lengths}  # fmt: skip
+    for name, buf in (("random_only", random_only), ("random_plus_noisy_oracle", with_oracle)):
+        agent = MPCAgent(ctx, Config(**vars(cfg)))
+        fit, _ = agent.trainer.fit(buf)
+        agent.model_trained = True
+        record[name] = {"transitions": len(buf), "model_fit": fit,
+                        **control(agent, args.episodes, args.max_steps)}  # fmt: skip
+    print(json.dumps(record), flush=True)
+
+
+if __name__ == "__main__":
+    main()
