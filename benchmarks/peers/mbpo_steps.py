@@ -1,6 +1,6 @@
 """MBPO on Hopper, env steps per wall-clock second: mbrl-spectrum vs mbrl-lib, same config.
 
-    python benchmarks/peers/mbpo_steps.py [--window 900] [--threads 2] [--repeats 1]
+    python benchmarks/peers/mbpo_steps.py [--window 600] [--threads 2] [--repeats 1]
 
 The workload is mbrl-lib 0.2.0's own Hopper config (``examples/conf/overrides/
 mbpo_hopper.yaml``): 7 x 4x200 ensemble (5 elites), retrained every 250 steps; 400 model
@@ -18,7 +18,8 @@ window)``. mbrl-lib's loop counts its steps after the exploration and first fits
 ``[warmup + 300, warmup + 300 + window)``, its first fit seeing 250 more real transitions
 than ours. (Before this was fixed, mbrl-lib's worker ran ``warmup + 50 + window`` loop
 steps on top of its exploration, about 70 minutes at the defaults, and its window held its
-from-scratch fit and steps without SAC updates.) Evaluation
+from-scratch fit and steps without SAC updates.) mbrl-lib checks ``num_steps`` only between
+its 1000-step epochs, so its worker always runs at least one whole epoch. Evaluation
 episodes (mbrl-lib evaluates every 1000 steps) are subtracted, timed by wrapping the eval
 env. Each side's training env is wrapped to timestamp every step. Known differences that
 remain: mbrl-lib updates its target critic every 4 updates (ours every update) and keeps
@@ -153,7 +154,12 @@ def worker_mbrl(spec: dict) -> dict:
 
 def main() -> None:
     parser = _bench.driver_parser(__doc__, PEER)
-    parser.add_argument("--window", type=int, default=900, help="timed env steps")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=600,
+        help="timed env steps (<= 699 keeps mbrl-lib in one epoch)",
+    )
     parser.add_argument("--warmup", type=int, default=5000, help="exploration steps first")
     args = parser.parse_args()
     spec = {"threads": args.threads, "window": args.window, "warmup": args.warmup}

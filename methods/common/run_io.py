@@ -142,6 +142,7 @@ class RunWriter:
         self.config = config
         self.meta = provenance(device, seed)
         self.meta["start_time"] = datetime.now(timezone.utc).isoformat()
+        self._attempt_start = self.meta["start_time"]
         atomic_write_text(self.out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=True))
 
     def log_return(self, env_step: int, mean: float, std: float, n_episodes: int) -> None:
@@ -167,12 +168,20 @@ class RunWriter:
             "start_time": self.meta["start_time"],
             "resumed_at_steps": self.meta.get("resumed_at_steps", []),
             "elapsed_seconds": self.elapsed_seconds(),
+            "attempts": [*self.meta.get("earlier_attempts", []), self._this_attempt()],
         }
+
+    def _this_attempt(self) -> dict:
+        """What ran this attempt (a resumed run may span commits, hosts or devices)."""
+        keys = ("git_commit", "git_dirty", "host", "device", "threads")
+        return {**{k: self.meta[k] for k in keys}, "start_time": self._attempt_start}
 
     def restore_log_state(self, state: dict) -> None:
         self.returns, self.metrics = list(state["returns"]), list(state["metrics"])
         self.timings = list(state["timings"])
         self.meta["start_time"] = state["start_time"]
+        if "attempts" in state:  # meta.json: earlier_attempts[i] ran until resumed_at_steps[i]
+            self.meta["earlier_attempts"] = list(state["attempts"])
         self._elapsed_before = state["elapsed_seconds"]
         self._start = time.time()
 

@@ -71,6 +71,8 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, case):
         assert (plain / name).read_bytes() == (resumed / name).read_bytes(), f"{case}: {name}"
     meta = json.loads((resumed / "meta.json").read_text())
     assert len(meta["resumed_at_steps"]) == 1 and meta["resumed_at_steps"][0] >= 300
+    (first,) = meta["earlier_attempts"]  # the killed attempt's provenance is kept
+    assert first["git_commit"] == meta["git_commit"] and first["start_time"] == meta["start_time"]
     assert not (resumed / CHECKPOINT_NAME).exists()
 
 
