@@ -9,8 +9,8 @@
 Targets (issue 4): mpc-cem on InvertedPendulum-v5 >= 950 within 3k env steps in >= 4 of 5
 seeds; cartpole swingup is reported (return vs steps, 5 seeds, 20k steps); bptt-h5 on
 Pendulum-v1 >= -250 within 15k steps in >= 3 of 5 seeds, InvertedPendulum reported. Runs
-use the default tier's variants (config/config.yaml), checkpoint every 10 minutes and are
-reused (or resumed) when the command is rerun.
+use the default tier's variants (config/config.yaml; ``--config`` picks another tier),
+checkpoint every 10 minutes and are reused (or resumed) when the command is rerun.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def learning(args) -> None:
         seeds = args.seeds or seeds
         overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10"]
 
-        rows = run_seeds(variant, env, range(seeds), out_root, "config/config.yaml",
+        rows = run_seeds(variant, env, range(seeds), out_root, args.config,
                          args.threads, args.jobs, overrides, threshold, budget,
                          device=args.device)  # fmt: skip
         entry = {"successes": success_count(rows), "seeds": seeds}
@@ -59,9 +59,8 @@ def decision_cost(args) -> None:
 
     from methods.__main__ import resolve_device
     from methods.common.config import load_config_file, resolve
-    from methods.common.envs import get_spec, make_env
-    from methods.common.seeding import derive_seeds
-    from methods.common.training import RunContext
+    from methods.common.envs import make_env
+    from methods.common.training import offline_context
     from methods.mpc import Config as MPCConfig
     from methods.mpc import MPCAgent
     from methods.registry import all_config_keys
@@ -70,13 +69,11 @@ def decision_cost(args) -> None:
 
     torch.set_num_threads(args.threads)
     env_id = "gym-Hopper-v5"
-    file_cfg = load_config_file(ROOT / "config/config.yaml")
+    file_cfg = load_config_file(ROOT / args.config)
     env = make_env(env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     device = resolve_device(args.device)
-    seeds = derive_seeds(0, device)
-    ctx = RunContext(env_id, get_spec(env_id), "cost", 0, seeds, device, None,
-                     obs_dim, act_dim)  # fmt: skip
+    ctx = offline_context(env_id, "cost", obs_dim, act_dim, 0, device)
     mpc_cfg = resolve(MPCConfig, env_id, "mpc-cem", file_cfg, {}, all_config_keys())
     planner = MPCAgent(ctx, mpc_cfg)
     planner.model_trained = True
@@ -98,7 +95,8 @@ def decision_cost(args) -> None:
                       "ratio_mpc_over_sac": round(medians["mpc-cem"] / medians["sac"], 1),
                       "planner": {k: getattr(mpc_cfg, k) for k in (
                           "population", "cem_elites", "iterations", "particles", "horizon",
-                          "ensemble_size", "model_hidden", "model_layers")}}))  # fmt: skip
+                          "ensemble_size", "model_hidden", "model_layers",
+                          "cuda_graphs")}}))  # fmt: skip
 
 
 def main() -> None:
@@ -109,6 +107,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=30, help="actions timed (--task cost)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (runs and --task cost)")
+    parser.add_argument(
+        "--config",
+        default="config/config.yaml",
+        help="tier file of the variants (config/paper.yaml: PETS's planner)",
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_mpc_bptt"))
     args = parser.parse_args()
     if args.task == "cost":

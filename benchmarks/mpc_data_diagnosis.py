@@ -25,9 +25,8 @@ import torch
 
 from methods.common.buffer import ReplayBuffer
 from methods.common.config import load_config_file, resolve
-from methods.common.envs import get_spec, make_env
-from methods.common.seeding import derive_seeds
-from methods.common.training import RunContext
+from methods.common.envs import make_env
+from methods.common.training import offline_context
 from methods.mpc import Config, MPCAgent
 from methods.registry import all_config_keys
 
@@ -86,8 +85,7 @@ def main() -> None:
     keys = all_config_keys()
     cfg = resolve(Config, ENV, "mpc-cem", file_cfg, {"planning_precision": args.precision}, keys)
     oracle_cfg = resolve(Config, ENV, "mpc-oracle", file_cfg, {}, keys)
-    ctx = RunContext(ENV, get_spec(ENV), "diagnosis", 0, derive_seeds(0), torch.device("cpu"),
-                     None, 4, 1)  # fmt: skip
+    ctx = offline_context(ENV, "diagnosis", 4, 1)
     oracle = MPCAgent(ctx, oracle_cfg)
     rng = np.random.default_rng(0)
 

@@ -102,9 +102,8 @@ def time_actions(act_fn, starts, warmup: int) -> float:
 # ----- workers -----
 def worker_ours(spec: dict) -> dict:
     torch = _bench.setup_torch(spec["threads"])
-    from methods.common.envs import get_spec, never_terminates
-    from methods.common.seeding import derive_seeds
-    from methods.common.training import RunContext
+    from methods.common.envs import never_terminates
+    from methods.common.training import offline_context
     from methods.mpc import Config, MPCAgent
 
     o, a = spec["obs"], spec["act"]
@@ -114,9 +113,7 @@ def worker_ours(spec: dict) -> dict:
                  ensemble_size=E, num_elites=NUM_ELITES, model_hidden=HID,
                  model_layers=LAYERS, probabilistic=True,
                  planning_precision=spec.get("precision", "fp32"))  # fmt: skip
-    env_spec = get_spec(spec["env_id"])
-    ctx = RunContext(spec["env_id"], env_spec, "peer-bench", 0, derive_seeds(0),
-                     torch.device("cpu"), None, o, a)  # fmt: skip
+    ctx = offline_context(spec["env_id"], "peer-bench", o, a)
     agent = MPCAgent(ctx, cfg)
     agent.model_env.termination_fn = never_terminates  # no early ends: equal work
     agent.model_trained = True

@@ -12,11 +12,11 @@ import numpy as np
 import torch
 
 from methods.common.buffer import ReplayBuffer
-from methods.common.envs import EnvSpec, get_reset_rng, make_env, set_reset_rng
+from methods.common.envs import EnvSpec, get_reset_rng, get_spec, make_env, set_reset_rng
 from methods.common.errors import UserError, require_positive
 from methods.common.resume import Checkpointer, LoopState, restore
 from methods.common.run_io import RunWriter
-from methods.common.seeding import Seeds
+from methods.common.seeding import Seeds, derive_seeds
 
 
 @dataclass
@@ -62,6 +62,21 @@ class RunContext:
     obs_dim: int
     act_dim: int
     restart_stale_checkpoint: bool = False  # a checkpoint of another config: start over
+
+
+def offline_context(
+    env_id: str,
+    variant: str,
+    obs_dim: int,
+    act_dim: int,
+    seed: int = 0,
+    device: torch.device | None = None,
+) -> RunContext:
+    """A RunContext for an agent used outside a run (benchmarks, tests): no run writer,
+    the run's seed streams (generators on ``device``, default CPU)."""
+    device = torch.device("cpu") if device is None else device
+    return RunContext(env_id, get_spec(env_id), variant, seed, derive_seeds(seed, device),
+                      device, None, obs_dim, act_dim)  # fmt: skip
 
 
 class Agent(Protocol):

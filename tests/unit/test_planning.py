@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from methods.mpc import cem, random_shooting
@@ -63,15 +64,11 @@ def test_icem_converges_with_fewer_evaluations_than_cem():
 def test_bf16_planning_scores_rank_candidates_as_fp32_does():
     """planning_precision=bf16 runs the model's matmuls in bfloat16; the candidates' scores
     must stay close to fp32's, in float32, and rank the candidates alike."""
-    from methods.common.envs import get_spec
-    from methods.common.seeding import derive_seeds
-    from methods.common.training import RunContext
+    from methods.common.training import offline_context
     from methods.mpc import Config, MPCAgent
 
     torch.manual_seed(0)
-    spec = get_spec("gym-Pendulum-v1")
-    ctx = RunContext("gym-Pendulum-v1", spec, "t", 0, derive_seeds(0), torch.device("cpu"),
-                     None, 3, 1)  # fmt: skip
+    ctx = offline_context("gym-Pendulum-v1", "t", 3, 1)
     fp32, bf16 = (
         MPCAgent(ctx, Config(horizon=10, population=64, particles=1, propagation="mean",
                              planning_precision=precision))
@@ -91,3 +88,33 @@ def test_bf16_planning_scores_rank_candidates_as_fp32_does():
     assert torch.allclose(a, b, rtol=0.02, atol=0.02 * a.abs().mean().item())
     ranks_a, ranks_b = a.argsort().argsort().float(), b.argsort().argsort().float()
     assert torch.corrcoef(torch.stack([ranks_a, ranks_b]))[0, 1] > 0.95
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
+def test_cuda_graph_search_replays_the_eager_search():
+    """The captured planner (one CUDA graph per action) computes what the eager search
+    computes from the same generator states, and draws fresh samples on every replay."""
+    from methods.common.training import offline_context
+    from methods.mpc import Config, MPCAgent
+
+    ctx = offline_context("gym-Pendulum-v1", "t", 3, 1, device=torch.device("cuda"))
+    agent = MPCAgent(ctx, Config(horizon=8, population=40, cem_elites=5, particles=5,
+                                 ensemble_size=5, num_elites=5))  # fmt: skip
+    assert agent.use_graph
+    agent.model.input_norm.fit(torch.randn(500, 4, device="cuda"))
+    agent.model.target_norm.fit(torch.randn(500, 4, device="cuda") * 0.1)
+    obs, warm = torch.tensor([[1.0, 0.0, 0.0]], device="cuda"), agent.plan.clone()
+    captured = agent.captured_search()
+
+    def reseed():
+        agent.gen.manual_seed(7)
+        agent.model_env.generator.manual_seed(8)
+
+    reseed()
+    eager_plan, eager_score = (x.clone() for x in agent.search(obs, warm))
+    reseed()
+    plan, score = (x.clone() for x in captured(obs, warm))
+    torch.testing.assert_close(plan, eager_plan, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(score, eager_score, rtol=1e-4, atol=1e-4)
+    again, _ = captured(obs, warm)
+    assert not torch.equal(again, plan)  # the registered generators advanced

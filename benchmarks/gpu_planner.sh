@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The CUDA-graph planner on a lent GPU (one device call of about 9 minutes, 16-core host):
+#   1. tests/unit/test_planning.py on CUDA (the captured search equals the eager one);
+#   2. ms/action, eager vs CUDA graph, same model and seeds (planning_precision.py --compare
+#      graphs), default and paper (PETS) planners; mpc-cem vs the SAC actor on Hopper;
+#   3. issue 4's learning run at PETS's planner: mpc-cem on InvertedPendulum, 5 seeds x 3k
+#      steps side by side on the GPU (through MPS where the image has it), until the deadline.
+# Usage (repo root): OUT=/some/dir bash benchmarks/gpu_planner.sh [seconds in all, default 540]
+# Packages missing on the GPU image travel in .whl/ (wheels; .whl/pkgs is put on the path).
+set -u
+OUT=${OUT:-/tmp/gpu_planner}
+DEADLINE=$((SECONDS + ${1:-540}))
+WORK=${WORK:-/tmp/gpu_work}
+DEVICE=${DEVICE:-cuda}  # cpu: a dry run of the plumbing here
+STEPS=${STEPS:-30}  # actions per timed episode
+mkdir -p "$OUT" "$WORK"
+export PYTHONUNBUFFERED=1 MUJOCO_GL=disable
+if [ -d .whl ] && [ "$DEVICE" != cpu ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site:$PWD/.whl/pkgs
+fi
+export PYTHONPATH=$PWD:${PYTHONPATH:-}
+PY=python3
+nvidia-smi -L
+$PY -c "import torch, gymnasium, mujoco, dm_control; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())" || exit 1
+
+echo "== 1. planner tests on CUDA"
+timeout 120 $PY -m pytest -q -p no:cacheprovider tests/unit/test_planning.py 2>&1 \
+    | tail -15 | tee "$OUT/test_planning_cuda.txt"
+
+echo "== 2. ms/action, eager vs graph (GPU alone)"
+{
+    timeout 100 $PY benchmarks/planning_precision.py --compare graphs --device $DEVICE \
+        --tier paper --envs gym-InvertedPendulum-v5 dmc-cartpole-swingup --episodes 2 \
+        --max-steps $STEPS
+    timeout 50 $PY benchmarks/planning_precision.py --compare graphs --device $DEVICE \
+        --tier config --envs gym-InvertedPendulum-v5 --episodes 2 --max-steps $STEPS
+    for tier in config paper; do
+        timeout 40 $PY benchmarks/learning_mpc_bptt.py --task cost --device $DEVICE --repeats 40 \
+            --config config/$tier.yaml
+    done
+} 2>"$WORK/timing.err" | grep '^{' | tee "$OUT/planner_graphs_cuda.jsonl"
+tail -5 "$WORK/timing.err"
+
+echo "== 3. mpc-cem InvertedPendulum, PETS planner, 5 seeds until the deadline"
+MPS=0
+if command -v nvidia-cuda-mps-control >/dev/null && nvidia-cuda-mps-control -d 2>/dev/null; then
+    if timeout 30 $PY -c "import torch; torch.ones(1, device='cuda').sum().item()"; then
+        MPS=1
+    else
+        echo quit | nvidia-cuda-mps-control
+    fi
+fi
+echo "MPS: $MPS"
+LEARN=$((DEADLINE - SECONDS - 25))
+[ "$LEARN" -gt 30 ] && timeout --kill-after=5 "$LEARN" $PY benchmarks/learning_mpc_bptt.py --task mpc \
+    --config config/paper.yaml --jobs 5 --threads 2 --device $DEVICE --out "$WORK/learning" \
+    >"$OUT/learning_mpc.jsonl" 2>"$WORK/learning.err"
+pkill -f "methods train" || true
+sleep 2
+grep -v Warn "$WORK/learning.err" | tail -8
+for f in "$WORK"/learning/mpc-cem/*/s*/returns.csv; do echo "$f"; cat "$f"; done
+tar czf "$OUT/learning.tar.gz" -C "$WORK" --exclude='*.pt' learning
+[ "$MPS" = 1 ] && echo quit | nvidia-cuda-mps-control
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
