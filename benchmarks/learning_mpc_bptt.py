@@ -74,7 +74,8 @@ def decision_cost(args) -> None:
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     device = resolve_device(args.device)
     ctx = offline_context(env_id, "cost", obs_dim, act_dim, 0, device)
-    mpc_cfg = resolve(MPCConfig, env_id, "mpc-cem", file_cfg, {}, all_config_keys())
+    graphs = {"cuda_graphs": args.cuda_graphs == "on"}
+    mpc_cfg = resolve(MPCConfig, env_id, "mpc-cem", file_cfg, graphs, all_config_keys())
     planner = MPCAgent(ctx, mpc_cfg)
     planner.model_trained = True
     policy = PolicyAgent(ctx, SACConfig(), obs_dim, act_dim)
@@ -111,6 +112,12 @@ def main() -> None:
         "--config",
         default="config/config.yaml",
         help="tier file of the variants (config/paper.yaml: PETS's planner)",
+    )
+    parser.add_argument(
+        "--cuda-graphs",
+        choices=("on", "off"),
+        default="on",
+        help="--task cost: the planner as one CUDA graph per action (on CUDA)",
     )
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_mpc_bptt"))
     args = parser.parse_args()

@@ -48,10 +48,10 @@ MODES = {  # compare -> {mode name: config overrides}
 }
 
 
-def random_buffer(env_id: str, n: int, seed: int) -> ReplayBuffer:
+def random_buffer(env_id: str, n: int, seed: int, device: torch.device) -> ReplayBuffer:
     env = make_env(env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    buf = ReplayBuffer(obs_dim, act_dim, n, torch.device("cpu"))
+    buf = ReplayBuffer(obs_dim, act_dim, n, device)
     rng = np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
     for _ in range(n):
@@ -101,7 +101,7 @@ def main() -> None:
     modes = MODES[args.compare]
     for env_id in args.envs:
         cfg = resolve(Config, env_id, "mpc-cem", file_cfg, {}, all_config_keys())
-        buf = random_buffer(env_id, RANDOM[env_id], args.seed)
+        buf = random_buffer(env_id, RANDOM[env_id], args.seed, device)
         ctx = offline_context(env_id, "planning-precision", buf.obs.shape[1], buf.act.shape[1],
                               args.seed, device)  # fmt: skip
         agents = {name: MPCAgent(ctx, Config(**{**vars(cfg), **overrides}))
