@@ -2,9 +2,10 @@
 
     python benchmarks/speed.py [--threads 2] [--device cpu] [--repeats 3]
 
-- ensemble train step: 7 members x (4 x 200), batch 256 per member, Hopper dims (11 + 3)
+- ensemble train step: 7 members x (4 x 200), batch 256 per member, Hopper dims (11 + 3),
+  fp32 and bf16 (``model_precision``)
 - ensemble inference: all 7 members on 100k states
-- SAC updates per second: Hopper dims, 256 x 256, batch 256
+- SAC updates per second: Hopper dims, 256 x 256, batch 256, fp32 and bf16 (``sac_precision``)
 - MBPO env steps per second: mbpo-sched on Hopper-v5 at the paper tier's config
   (config/paper.yaml: G = 20, 7/5 ensemble, 100k rollouts per 250 steps), over two windows
   of 1000 steps after the 5000 random warm-up steps: the first holds the from-scratch model
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -48,14 +50,16 @@ def timed(fn, n: int, device: torch.device) -> float:
     return (time.perf_counter() - start) / n
 
 
-def ensemble_train_step(device: torch.device) -> float:
+def ensemble_train_step(device: torch.device, precision: str = "fp32") -> float:
+    """One batch step of the model fit (``precision``: as FitConfig's, bf16 = autocast)."""
     model = GaussianEnsemble(OBS, ACT, members=7, elites=5, hidden=200, layers=4).to(device)
     opt = model.make_optimizer(FitConfig())
     x = torch.randn(7, 256, OBS + ACT, device=device)
     y = torch.randn(7, 256, OBS + 1, device=device)
 
     def step():
-        loss = model.loss(x, y)
+        with torch.autocast(device.type, torch.bfloat16, enabled=precision == "bf16"):
+            loss = model.loss(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -74,9 +78,9 @@ def ensemble_inference(device: torch.device) -> float:
     return timed(infer, 3, device)
 
 
-def sac_update(device: torch.device) -> float:
+def sac_update(device: torch.device, precision: str = "fp32") -> float:
     gen = torch.Generator(device=device).manual_seed(0)
-    agent = SACAgent(OBS, ACT, SACParams(), device, gen)
+    agent = SACAgent(OBS, ACT, SACParams(sac_precision=precision), device, gen)
     buf = ReplayBuffer(OBS, ACT, 10_000, device, gen)
     n = 10_000
     buf.add_batch(torch.randn(n, OBS), torch.rand(n, ACT) * 2 - 1, torch.randn(n),
@@ -88,9 +92,11 @@ def sac_update(device: torch.device) -> float:
     return timed(update, 300, device)
 
 
-def mbpo_env_steps_per_second(threads: int, device: str, window: int = 1000) -> list[dict]:
-    """Run mbpo-sched (paper tier) on Hopper through the CLI; time the two windows after the
-    random warm-up from the run's per-evaluation phase timings."""
+def mbpo_env_steps_per_second(
+    threads: int, device: str, window: int = 1000, overrides: tuple[str, ...] = ()
+) -> list[dict]:
+    """Run mbpo-sched (paper tier, plus ``overrides`` KEY=VALUE) on Hopper through the CLI;
+    time the two windows after the random warm-up from the run's per-evaluation timings."""
     root = Path(__file__).resolve().parents[1]
     warmup = 5000
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,18 +106,27 @@ def mbpo_env_steps_per_second(threads: int, device: str, window: int = 1000) -> 
                "--device", device, "--config", "config/paper.yaml",
                "--set", f"env_steps={warmup + 2 * window}", "--set", f"eval_every={window}",
                "--set", "eval_episodes=1"]  # fmt: skip
+        for item in overrides:
+            cmd += ["--set", item]
         subprocess.run(cmd, cwd=root, check=True)
         timings = pd.read_csv(out / "timings.csv")
+        metrics = pd.read_csv(out / "metrics.csv")
         wall = json.loads((out / "meta.json").read_text())["wall_seconds"]
     results = []
     for end, label in ((warmup + window, "incl_first_fit"), (warmup + 2 * window, "refits_only")):
         rows = timings[(timings.env_step == end) & timings.name.str.endswith("_s")]
         phases = {row.name: round(row.value, 2) for row in rows.itertuples()}
+        fits = metrics[(metrics.env_step > end - window) & (metrics.env_step <= end)
+                       & metrics.name.isin(["model/epochs", "model/holdout_mse"])]  # fmt: skip
+        model_stats = {"retrains": int((fits.name == "model/epochs").sum()),
+                       **fits.groupby("name").value.mean().round(4).to_dict()}  # fmt: skip
         results.append({
             "benchmark": f"mbpo_sched_hopper_paper_config_{label}",
             "env_steps_per_s": round(window / sum(phases.values()), 3),
             "window": [end - window, end],
+            "overrides": list(overrides),
             "phase_seconds": phases,
+            "model_fits": model_stats,  # retrains in the window, mean epochs / holdout MSE
             "run_wall_seconds_incl_warmup_and_eval": wall,
         })  # fmt: skip
     return results
@@ -123,22 +138,36 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mbpo", action="store_true", help="also time MBPO on Hopper (~5 min)")
+    parser.add_argument(
+        "--mbpo-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override of the MBPO run, e.g. model_precision=bf16",
+    )
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     context = {"device": str(device), "threads": args.threads, "torch": torch.__version__}
+
     for name, fn, unit, scale in [
         ("ensemble_train_step_7x4x200_b256", ensemble_train_step, "ms", 1000.0),
+        ("ensemble_train_step_7x4x200_b256_bf16", partial(ensemble_train_step, precision="bf16"),
+         "ms", 1000.0),
         ("ensemble_inference_7_members_100k", ensemble_inference, "s", 1.0),
         ("sac_update_256x256_b256", sac_update, "updates_per_s", None),
-    ]:
+        ("sac_update_256x256_b256_bf16", partial(sac_update, precision="bf16"), "updates_per_s",
+         None),
+    ]:  # fmt: skip
         values = [fn(device) for _ in range(args.repeats)]
         value = statistics.median(values)
         result = 1.0 / value if scale is None else value * scale
         print(json.dumps({"benchmark": name, unit: round(result, 4), **context}), flush=True)
     if args.mbpo:
-        for result in mbpo_env_steps_per_second(args.threads, args.device):
+        for result in mbpo_env_steps_per_second(
+            args.threads, args.device, overrides=tuple(args.mbpo_set)
+        ):
             print(json.dumps({**result, **context}), flush=True)
 
 

@@ -25,7 +25,8 @@ from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
 from methods.common.envs import EnvSpec
 from methods.common.errors import UserError, require_positive
 from methods.common.model_env import ModelEnv
-from methods.common.sac_agent import TwinCritic, _adam
+from methods.common.optim import adam
+from methods.common.sac_agent import TwinCritic
 from methods.common.training import RunContext, RunSettings, check_finite, run_loop
 
 
@@ -138,14 +139,14 @@ class BPTTAgent:
         self.policy = DeterministicPolicy(ctx.obs_dim, ctx.act_dim, cfg.hidden, cfg.layers).to(
             ctx.device
         )
-        self.policy_opt = _adam(self.policy.parameters(), cfg.lr_actor)
+        self.policy_opt = adam(self.policy.parameters(), cfg.lr_actor)
         self.critic = TwinCritic(ctx.obs_dim, ctx.act_dim, cfg.hidden, cfg.layers).to(ctx.device)
         self.critic_target = TwinCritic(ctx.obs_dim, ctx.act_dim, cfg.hidden, cfg.layers).to(
             ctx.device
         )
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.critic_target.requires_grad_(False)
-        self.critic_opt = _adam(self.critic.parameters(), cfg.lr_critic)
+        self.critic_opt = adam(self.critic.parameters(), cfg.lr_critic)
         self.model = build_model(cfg, ctx.obs_dim, ctx.act_dim, ctx.device)
         self.trainer = ModelTrainer(self.model, cfg, ctx.seeds.torch_gen["model"])
         self.model_env = ModelEnv(self.model, ctx.spec.termination_fn,

@@ -14,7 +14,7 @@ import torch
 
 from methods.common.buffer import ReplayBuffer
 from methods.common.envs import EnvSpec
-from methods.common.errors import require_positive
+from methods.common.errors import UserError, require_positive
 from methods.common.sac_agent import SACAgent, SACParams
 from methods.common.training import RunContext, RunSettings, run_loop
 
@@ -29,6 +29,8 @@ class Config(RunSettings, SACParams):
     def validate(self, spec: EnvSpec) -> None:
         RunSettings.validate(self, spec)
         require_positive(self, "batch_size", "updates_per_step", "hidden", "layers")
+        if self.sac_precision not in ("fp32", "bf16"):
+            raise UserError(f"'sac_precision' must be fp32 or bf16, got {self.sac_precision!r}")
 
 
 class PolicyAgent:

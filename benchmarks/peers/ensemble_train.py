@@ -118,7 +118,8 @@ def worker_ours(spec: dict) -> dict:
         x, y = step_tensors(torch, spec["batch"])
 
         def step() -> None:
-            loss = model.loss(x, y)
+            with torch.autocast("cpu", torch.bfloat16, enabled=spec.get("precision") == "bf16"):
+                loss = model.loss(x, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -135,7 +136,8 @@ def worker_ours(spec: dict) -> dict:
     settings = ModelSettings(ensemble_size=E, num_elites=NUM_ELITES, model_hidden=HID,
                              model_layers=LAYERS, model_lr=LR, model_weight_decay=WD,
                              model_batch_size=spec["batch"], model_holdout_ratio=HOLDOUT,
-                             model_max_holdout=n, model_max_epochs=1)  # fmt: skip
+                             model_max_holdout=n, model_max_epochs=1,
+                             model_precision=spec.get("precision", "fp32"))  # fmt: skip
     model = build_model(settings, OBS, ACT, "cpu")
     trainer = ModelTrainer(model, settings, torch.Generator().manual_seed(0))
 
@@ -244,9 +246,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50, help="timed batch steps per round")
     parser.add_argument("--warmup", type=int, default=3, help="untimed batch steps first")
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per round (median)")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="our side's model_precision (mbrl-lib trains in fp32)",
+    )
     args = parser.parse_args()
     peak = _bench.Peak(args)
-    base = {"threads": args.threads, "batch": args.batch}
+    base = {"threads": args.threads, "batch": args.batch, "precision": args.precision}
     specs = [{**base, "kind": "step", "steps": args.steps, "warmup": args.warmup}]
     specs += [{**base, "kind": "epoch", "n": n, "epochs": args.epochs} for n in args.sizes]
     records = [(spec, _bench.alternate(__file__, PEER, spec, args)) for spec in specs]
@@ -260,6 +268,8 @@ def main() -> None:
             key, unit, scale = "epoch_s", "s", 1.0
             name = f"ensemble_fit_epoch_{E}x{LAYERS}x{HID}_b{args.batch}_n{spec['n']}"
             flops = epoch_flops(spec["n"])
+        if args.precision != "fp32":
+            name += f"_ours_{args.precision}"
         ours = _bench.median_of(runs["ours"], key)
         peer = _bench.median_of(runs[PEER], key)
         record = {

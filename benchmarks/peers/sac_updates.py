@@ -75,7 +75,8 @@ def worker_ours(spec: dict) -> dict:
 
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    agent = SACAgent(OBS, ACT, SACParams(hidden=spec["hidden"]), "cpu", gen)
+    params = SACParams(hidden=spec["hidden"], sac_precision=spec.get("precision", "fp32"))
+    agent = SACAgent(OBS, ACT, params, "cpu", gen)
     n = spec["buffer"]
     buf = ReplayBuffer(OBS, ACT, n, "cpu", gen)
     obs, act, rew, nxt = (torch.from_numpy(x) for x in random_transitions(n))
@@ -148,12 +149,19 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=1000, help="timed updates per round")
     parser.add_argument("--warmup", type=int, default=20, help="untimed updates first")
     parser.add_argument("--buffer", type=int, default=100_000, help="random transitions")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="our side's sac_precision (SB3 trains in fp32)",
+    )
     args = parser.parse_args()
     peak = _bench.Peak(args)
     records = []
     for hidden in args.hidden:
         spec = {"threads": args.threads, "hidden": hidden, "batch": args.batch,
-                "updates": args.updates, "warmup": args.warmup, "buffer": args.buffer}  # fmt: skip
+                "updates": args.updates, "warmup": args.warmup, "buffer": args.buffer,
+                "precision": args.precision}  # fmt: skip
         runs = _bench.alternate(__file__, PEER, spec, args)
         records.append((spec, runs))
     peak.finish()
@@ -163,7 +171,8 @@ def main() -> None:
         ours = _bench.median_of(runs["ours"], "updates_per_s")
         peer = _bench.median_of(runs[PEER], "updates_per_s")
         _bench.emit({
-            "benchmark": f"sac_updates_hopper_{hidden}x{hidden}_b{args.batch}",
+            "benchmark": f"sac_updates_hopper_{hidden}x{hidden}_b{args.batch}"
+            + ("" if args.precision == "fp32" else f"_ours_{args.precision}"),
             "ours_updates_per_s": round(ours, 2),
             "sb3_updates_per_s": round(peer, 2),
             "ratio_ours_over_sb3": round(ours / peer, 3),

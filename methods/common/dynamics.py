@@ -30,6 +30,8 @@ class ModelSettings:
     model_patience: int = 5
     model_nll_beta: float = 0.0
     model_train_freq: int = 250  # retrain on all real data every this many env steps
+    model_precision: str = "fp32"  # bf16: the training batches' matmuls in bfloat16 (~3x faster
+    # steps on CPUs with AVX512-BF16; weights, optimizer, loss and holdout stay fp32)
 
     def validate_model(self) -> None:
         if not 1 <= self.num_elites <= self.ensemble_size:
@@ -40,6 +42,8 @@ class ModelSettings:
         require_positive(
             self, "model_hidden", "model_layers", "model_batch_size", "model_train_freq"
         )
+        if self.model_precision not in ("fp32", "bf16"):
+            raise UserError(f"'model_precision' must be fp32 or bf16, got {self.model_precision!r}")
         if not 0.0 <= self.model_holdout_ratio < 1.0:
             raise UserError(
                 f"'model_holdout_ratio' must be in [0, 1), got {self.model_holdout_ratio}"
@@ -55,6 +59,7 @@ class ModelSettings:
             max_epochs=self.model_max_epochs,
             patience=self.model_patience,
             nll_beta=self.model_nll_beta,
+            precision=self.model_precision,
         )
 
 

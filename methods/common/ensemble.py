@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from methods.common.optim import adam
+
 
 class EnsembleLinear(nn.Module):
     """``E`` independent linear layers applied as one batched matmul."""
@@ -63,6 +65,8 @@ class FitConfig:
     patience: int = 5  # epochs without a >1% holdout improvement of any member
     min_improvement: float = 0.01
     nll_beta: float = 0.0  # 0 = plain Gaussian NLL (PETS/MBPO); 0.5 = beta-NLL (Seitzer 2022)
+    precision: str = "fp32"  # bf16: training batches' matmuls in bfloat16 (autocast; fp32
+    # weights, optimizer and loss; holdout evaluation in fp32)
 
 
 class GaussianEnsemble(nn.Module):
@@ -108,7 +112,7 @@ class GaussianEnsemble(nn.Module):
         """``x``: (E', B, in) normalised -> mean, logvar (E', B, out) in normalised target units."""
         for layer in self.hidden_layers:
             x = F.silu(layer(x, members))
-        out = self.head(x, members)
+        out = self.head(x, members).float()  # the loss and variance bounds in fp32 (autocast)
         if not self.probabilistic:
             return out, torch.zeros_like(out)
         mean, raw_logvar = out.split(self.out_dim, dim=-1)
@@ -206,6 +210,7 @@ class GaussianEnsemble(nn.Module):
         )
 
         opt = optimizer or self.make_optimizer(config)
+        bf16 = config.precision == "bf16"
         best_mse, _ = self.evaluate(x_hold, y_hold)
         best_state = [p.detach().clone() for p in self.member_state()]
         since_update, epochs, train_loss = 0, 0, float("nan")
@@ -216,7 +221,8 @@ class GaussianEnsemble(nn.Module):
             total = torch.zeros((), device=device)
             for start in range(0, n_train, config.batch_size):
                 batch = idx[:, start : start + config.batch_size]
-                loss = self.loss(x_train[batch], y_train[batch], config.nll_beta)
+                with torch.autocast(device.type, torch.bfloat16, enabled=bf16):
+                    loss = self.loss(x_train[batch], y_train[batch], config.nll_beta)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -244,7 +250,7 @@ class GaussianEnsemble(nn.Module):
 
     def make_optimizer(self, config: FitConfig) -> torch.optim.Optimizer:
         decayed = [p for layer in [*self.hidden_layers, self.head] for p in layer.parameters()]
-        return torch.optim.Adam(
+        return adam(
             [
                 {"params": decayed, "weight_decay": config.weight_decay},
                 {"params": [self.max_logvar, self.min_logvar], "weight_decay": 0.0},

@@ -11,6 +11,7 @@ from torch import nn
 
 from methods.common.buffer import Batch
 from methods.common.ensemble import EnsembleLinear
+from methods.common.optim import adam
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
 STAT_NAMES = ("critic_loss", "actor_loss", "alpha", "entropy", "q_mean")
@@ -30,15 +31,13 @@ class SACParams:
     init_alpha: float = 1.0
     target_entropy_scale: float = 1.0  # target entropy = -scale * act_dim ...
     target_entropy: float | None = None  # ... unless given here directly
+    sac_precision: str = "fp32"  # bf16: the hidden layers' matmuls of the update in bfloat16
+    # (autocast); output layers, losses, weights and Adam stay fp32
 
 
-def _adam(params, lr: float = 1e-3) -> torch.optim.Optimizer:
-    """Adam with the fused kernel where this torch build has it for the params' device."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr)
+def fp32_region(x: torch.Tensor) -> torch.autocast:
+    """A block that runs in fp32 inside a bf16 autocast region (no effect outside one)."""
+    return torch.autocast(x.device.type, enabled=False)
 
 
 class Actor(nn.Module):
@@ -54,7 +53,9 @@ class Actor(nn.Module):
         self.head = nn.Linear(hidden, 2 * act_dim)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, raw = self.head(self.trunk(obs)).chunk(2, dim=-1)
+        features = self.trunk(obs)
+        with fp32_region(features):  # the output layer in fp32 also under bf16 autocast
+            mean, raw = self.head(features.float()).chunk(2, dim=-1)
         log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(raw) + 1)
         return mean, log_std
 
@@ -92,9 +93,11 @@ class TwinCritic(nn.Module):
             weight, bias = layer.weight, layer.bias
             if frozen:
                 weight, bias = weight.detach(), bias.detach()
-            x = torch.baddbmm(bias, x, weight)
             if i < last:
-                x = F.relu(x)
+                x = F.relu(torch.baddbmm(bias, x, weight))
+            else:  # Q in fp32 also under bf16 autocast (its TD errors are small differences)
+                with fp32_region(x):
+                    x = torch.baddbmm(bias, x.float(), weight)
         return x.squeeze(-1)
 
 
@@ -124,7 +127,7 @@ class SACAgent(nn.Module):
             else -params.target_entropy_scale * act_dim
         )
         self.to(device)
-        self.optimizer = _adam(
+        self.optimizer = adam(
             [
                 {"params": list(self.critic.parameters()), "lr": params.lr_critic},
                 {"params": list(self.actor.parameters()), "lr": params.lr_actor},
@@ -135,6 +138,11 @@ class SACAgent(nn.Module):
         self._target_params = list(self.critic_target.parameters())
         self._stats_sum: torch.Tensor | None = None
         self._n_stats = 0
+
+    @property
+    def bf16(self) -> bool:
+        """The update under bf16 autocast (params pickled before the option have none)."""
+        return getattr(self.params, "sac_precision", "fp32") == "bf16"
 
     @property
     def alpha(self) -> torch.Tensor:
@@ -155,6 +163,19 @@ class SACAgent(nn.Module):
         Adam step. The actor's loss sees the critics through detached weights, so it moves
         only the actor.
         """
+        with torch.autocast(batch.obs.device.type, torch.bfloat16, enabled=self.bf16):
+            losses = self._losses(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        sum(losses[:3]).backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(self._target_params, self._critic_params, self.params.tau)
+            stats = torch.stack([losses[0], losses[1], *losses[3:]])  # STAT_NAMES
+        self._stats_sum = stats if self._stats_sum is None else self._stats_sum + stats
+        self._n_stats += 1
+
+    def _losses(self, batch: Batch) -> tuple[torch.Tensor, ...]:
+        """Critic, actor and temperature losses, then alpha, entropy and mean Q for stats."""
         p = self.params
         alpha = self.log_alpha.exp().detach()
         with torch.no_grad():
@@ -169,14 +190,7 @@ class SACAgent(nn.Module):
         q_pi = self.critic(batch.obs, act, frozen=True).min(0).values
         actor_loss = (alpha * logp - q_pi).mean()
         alpha_loss = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean()
-        self.optimizer.zero_grad(set_to_none=True)
-        (critic_loss + actor_loss + alpha_loss).backward()
-        self.optimizer.step()
-        with torch.no_grad():
-            torch._foreach_lerp_(self._target_params, self._critic_params, p.tau)
-            stats = torch.stack([critic_loss, actor_loss, alpha, -logp.mean(), q.mean()])
-        self._stats_sum = stats if self._stats_sum is None else self._stats_sum + stats
-        self._n_stats += 1
+        return critic_loss, actor_loss, alpha_loss, alpha, -logp.detach().mean(), q.detach().mean()
 
     def pop_stats(self) -> dict[str, float]:
         """Mean of each training statistic since the last call (one host sync)."""

@@ -139,6 +139,12 @@ CASES = [
     ("unknown-planning-precision", "methods", lambda w: train_args(
         w["root"] / "o", "mpc-cem", sets=["planning_precision=fp16"]),
      "'planning_precision' must be one of"),
+    ("unknown-model-precision", "methods", lambda w: train_args(
+        w["root"] / "o", "mbpo-k5", sets=["model_precision=fp16"]),
+     "'model_precision' must be fp32 or bf16"),
+    ("unknown-sac-precision", "methods", lambda w: train_args(
+        w["root"] / "o", "sac", sets=["sac_precision=int8"]),
+     "'sac_precision' must be fp32 or bf16"),
     ("missing-config-file", "methods", lambda w: train_args(
         w["root"] / "o", config="/nonexistent/tier.yaml"), "does not exist"),
     ("invalid-yaml", "methods", lambda w: train_args(
