@@ -271,17 +271,35 @@ class MPCAgent:
         returns = (ro.reward.float() * ro.valid).sum(0).view(pop, particles).mean(1)
         return torch.nan_to_num(returns, nan=-1e6, posinf=-1e6, neginf=-1e6)
 
-    def search(self, obs_t: torch.Tensor, warm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """CEM or random shooting through the model from ``obs_t`` (1, obs_dim), warm-started
-        at ``warm`` (H, A): the plan (H, A) and its score (). Pure tensor work (capturable)."""
+    def optimise(self, objective: Objective, warm: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The configured optimiser's best sequence (H, A) for ``objective``, warm-started at
+        ``warm`` (H, A), and how many candidates it scored. iCEM also updates the elites it
+        carries to the next step (shifted by one step, padded with a zero action)."""
         cfg = self.cfg
-        objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
         if cfg.optimiser == "cem":
             plan = cem(objective, warm, cfg.population, cfg.cem_elites, cfg.iterations,
                        cfg.smoothing, cfg.init_std, self.gen)  # fmt: skip
-        else:
+            return plan, cfg.population * cfg.iterations
+        if cfg.optimiser == "rs":
             plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim, cfg.population,
                                    self.gen, self.device)  # fmt: skip
+            return plan, cfg.population
+        carried = None
+        if self.carried is not None:
+            carried = torch.cat([self.carried[:, 1:], torch.zeros_like(self.carried[:, :1])], 1)
+        plan, self.carried, scored = icem(
+            objective, warm, cfg.population, cfg.cem_elites, cfg.iterations, cfg.smoothing,
+            cfg.init_std, self.gen, cfg.noise_beta, cfg.population_decay, cfg.keep_elites,
+            carried,
+        )  # fmt: skip
+        return plan, scored
+
+    def search(self, obs_t: torch.Tensor, warm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Plan through the model from ``obs_t`` (1, obs_dim), warm-started at ``warm``
+        (H, A): the plan (H, A) and its score (). With cem or rs this is pure tensor work
+        (capturable as a CUDA graph)."""
+        objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
+        plan, _ = self.optimise(objective, warm)
         return plan, objective(plan.unsqueeze(0))[0]
 
     def captured_search(self) -> CapturedFunction:
@@ -314,28 +332,18 @@ class MPCAgent:
         cfg = self.cfg
         obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device).unsqueeze(0)
         warm = torch.cat([self.plan[1:], torch.zeros_like(self.plan[:1])])
-        scored = cfg.population * (cfg.iterations if cfg.optimiser == "cem" else 1)
-        if self.simulator is not None:
-            self.simulator.sync(env)
-            objective = self.simulator.returns
-            if cfg.optimiser == "icem":
-                self.plan, self.carried, scored = self._icem(objective, warm)
-            elif cfg.optimiser == "cem":
-                self.plan = cem(objective, warm, cfg.population, cfg.cem_elites, cfg.iterations,
-                                cfg.smoothing, cfg.init_std, self.gen)  # fmt: skip
-            else:
-                self.plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim,
-                                            cfg.population, self.gen, self.device)  # fmt: skip
-            planned = objective(self.plan.unsqueeze(0))[0]
-        elif cfg.optimiser == "icem":
-            objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
-            self.plan, self.carried, scored = self._icem(objective, warm)
-            planned = objective(self.plan.unsqueeze(0))[0]
-        elif self.use_graph and (captured := self.try_capture()) is not None:
+        if self.use_graph and (captured := self.try_capture()) is not None:
             plan, planned = captured(obs_t, warm)
             self.plan = plan.clone()
+            scored = cfg.population * (cfg.iterations if cfg.optimiser == "cem" else 1)
         else:
-            self.plan, planned = self.search(obs_t, warm)
+            if self.simulator is not None:
+                self.simulator.sync(env)
+                objective = self.simulator.returns
+            else:
+                objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
+            self.plan, scored = self.optimise(objective, warm)
+            planned = objective(self.plan.unsqueeze(0))[0]
         action, planned = self.plan[0].cpu().numpy(), float(planned)  # waits for the GPU
         self.plan_ms.append(1000.0 * (time.perf_counter() - start))
         particles = 1 if self.simulator is not None else self.model_particles()
@@ -344,16 +352,6 @@ class MPCAgent:
         )
         self.stats.setdefault("mpc/planned_return", []).append(planned)  # the executed plan's
         return action
-
-    def _icem(self, objective: Objective, warm: torch.Tensor):
-        """iCEM with last step's elites shifted by one step (padded with a zero action)."""
-        cfg = self.cfg
-        carried = None
-        if self.carried is not None:
-            carried = torch.cat([self.carried[:, 1:], torch.zeros_like(self.carried[:, :1])], 1)
-        return icem(objective, warm, cfg.population, cfg.cem_elites, cfg.iterations,
-                    cfg.smoothing, cfg.init_std, self.gen, cfg.noise_beta,
-                    cfg.population_decay, cfg.keep_elites, carried)  # fmt: skip
 
     # ----- loop hooks -----
     def attach_envs(self, env, eval_env) -> None:
