@@ -19,11 +19,10 @@ import argparse
 import json
 import time
 
-import numpy as np
 import torch
+from _data import random_buffer
 
 from methods.common.ensemble import FitConfig, GaussianEnsemble
-from methods.common.envs import make_env
 
 
 def checkpoint_data(path: str, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -34,20 +33,9 @@ def checkpoint_data(path: str, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def random_data(env_id: str, rows: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    env = make_env(env_id)
-    rng = np.random.default_rng(seed)
-    obs, _ = env.reset(seed=seed)
-    inputs, targets = [], []
-    for _ in range(rows):
-        act = rng.uniform(-1, 1, env.action_space.shape[0]).astype(np.float32)
-        nxt, reward, terminated, truncated, _ = env.step(act)
-        inputs.append(np.concatenate([obs, act]))
-        targets.append(np.concatenate([nxt - obs, [reward]]))
-        obs = nxt
-        if terminated or truncated:
-            obs, _ = env.reset()
-    as_tensor = lambda x: torch.as_tensor(np.array(x), dtype=torch.float32)  # noqa: E731
-    return as_tensor(inputs), as_tensor(targets)
+    data = random_buffer(env_id, rows, seed, torch.device("cpu")).all()
+    inputs = torch.cat([data.obs, data.act], -1)
+    return inputs, torch.cat([data.next_obs - data.obs, data.reward[:, None]], -1)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _data import collect
 
 from methods.common.buffer import ReplayBuffer
 from methods.common.config import load_config_file, resolve
@@ -31,23 +32,6 @@ from methods.mpc import Config, MPCAgent
 from methods.registry import all_config_keys
 
 ENV = "gym-InvertedPendulum-v5"
-
-
-def collect(buf: ReplayBuffer, steps: int, act, rng, seed: int) -> list[int]:
-    """Add ``steps`` transitions of ``act(obs, env)`` to ``buf``; returns episode lengths."""
-    env = make_env(ENV)
-    obs, _ = env.reset(seed=seed)
-    lengths, length = [], 0
-    for _ in range(steps):
-        action = act(obs, env, rng)
-        nxt, reward, terminated, truncated, _ = env.step(action)
-        buf.add(obs, action, reward, nxt, terminated)
-        obs, length = nxt, length + 1
-        if terminated or truncated:
-            lengths.append(length)
-            obs, _ = env.reset()
-            length = 0
-    return lengths
 
 
 def control(agent: MPCAgent, episodes: int, max_steps: int) -> dict:
@@ -98,11 +82,11 @@ def main() -> None:
 
     capacity = args.random_steps + args.oracle_steps
     random_only = ReplayBuffer(4, 1, capacity, torch.device("cpu"))
-    collect(random_only, args.random_steps, uniform, rng, seed=0)
+    collect(ENV, random_only, args.random_steps, uniform, rng, seed=0)
     with_oracle = ReplayBuffer(4, 1, capacity, torch.device("cpu"))
     with_oracle.add_batch(*random_only.all())
     oracle.on_reset(np.zeros(4))
-    oracle_lengths = collect(with_oracle, args.oracle_steps, noisy_oracle, rng, seed=1)
+    oracle_lengths = collect(ENV, with_oracle, args.oracle_steps, noisy_oracle, rng, seed=1)
     record = {"benchmark": "mpc_data_diagnosis", "env": ENV, "args": vars(args),
               "oracle_episode_lengths": oracle_lengths}  # fmt: skip
     for name, buf in (("random_only", random_only), ("random_plus_noisy_oracle", with_oracle)):

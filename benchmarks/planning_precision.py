@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _data import random_buffer
 
-from methods.common.buffer import ReplayBuffer
 from methods.common.config import load_config_file, resolve
 from methods.common.envs import make_env
 from methods.common.training import offline_context
@@ -46,22 +46,6 @@ MODES = {  # compare -> {mode name: config overrides}
     "precision": {"fp32": {"planning_precision": "fp32"}, "bf16": {"planning_precision": "bf16"}},
     "graphs": {"eager": {"cuda_graphs": False}, "graph": {"cuda_graphs": True}},
 }
-
-
-def random_buffer(env_id: str, n: int, seed: int, device: torch.device) -> ReplayBuffer:
-    env = make_env(env_id)
-    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    buf = ReplayBuffer(obs_dim, act_dim, n, device)
-    rng = np.random.default_rng(seed)
-    obs, _ = env.reset(seed=seed)
-    for _ in range(n):
-        act = rng.uniform(-1, 1, act_dim).astype(np.float32)
-        nxt, reward, terminated, truncated, _ = env.step(act)
-        buf.add(obs, act, reward, nxt, terminated)
-        obs = nxt
-        if terminated or truncated:
-            obs, _ = env.reset()
-    return buf
 
 
 def episode(agent: MPCAgent, env_id: str, seed: int, max_steps: int) -> tuple[float, int, float]:
