@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from methods.common.optim import adam
+from methods.common.precision import at_least_fp32
 
 
 class EnsembleLinear(nn.Module):
@@ -112,7 +113,7 @@ class GaussianEnsemble(nn.Module):
         """``x``: (E', B, in) normalised -> mean, logvar (E', B, out) in normalised target units."""
         for layer in self.hidden_layers:
             x = F.silu(layer(x, members))
-        out = self.head(x, members).float()  # the loss and variance bounds in fp32 (autocast)
+        out = at_least_fp32(self.head(x, members))  # variance bounds and loss not in bf16
         if not self.probabilistic:
             return out, torch.zeros_like(out)
         mean, raw_logvar = out.split(self.out_dim, dim=-1)

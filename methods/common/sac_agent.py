@@ -12,6 +12,7 @@ from torch import nn
 from methods.common.buffer import Batch
 from methods.common.ensemble import EnsembleLinear
 from methods.common.optim import adam
+from methods.common.precision import at_least_fp32, fp32_region
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
 STAT_NAMES = ("critic_loss", "actor_loss", "alpha", "entropy", "q_mean")
@@ -35,11 +36,6 @@ class SACParams:
     # (autocast); output layers, losses, weights and Adam stay fp32
 
 
-def fp32_region(x: torch.Tensor) -> torch.autocast:
-    """A block that runs in fp32 inside a bf16 autocast region (no effect outside one)."""
-    return torch.autocast(x.device.type, enabled=False)
-
-
 class Actor(nn.Module):
     """obs (B, obs_dim) -> tanh-squashed Gaussian over actions in [-1, 1]^act_dim."""
 
@@ -55,7 +51,7 @@ class Actor(nn.Module):
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.trunk(obs)
         with fp32_region(features):  # the output layer in fp32 also under bf16 autocast
-            mean, raw = self.head(features.float()).chunk(2, dim=-1)
+            mean, raw = self.head(at_least_fp32(features)).chunk(2, dim=-1)
         log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(raw) + 1)
         return mean, log_std
 
@@ -97,7 +93,7 @@ class TwinCritic(nn.Module):
                 x = F.relu(torch.baddbmm(bias, x, weight))
             else:  # Q in fp32 also under bf16 autocast (its TD errors are small differences)
                 with fp32_region(x):
-                    x = torch.baddbmm(bias, x.float(), weight)
+                    x = torch.baddbmm(bias, at_least_fp32(x), weight)
         return x.squeeze(-1)
 
 
