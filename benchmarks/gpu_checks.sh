@@ -12,16 +12,7 @@ OUT=${OUT:-/tmp/gpu_checks}
 LEARN_SECONDS=${1:-400}
 WORK=/tmp/gpu_work
 mkdir -p "$OUT" "$WORK"
-export PYTHONUNBUFFERED=1 MUJOCO_GL=disable
-if [ -d .whl ]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD/.whl/pkgs
-fi
-export PYTHONPATH=$PWD:${PYTHONPATH:-}
-PY=python3
-nvidia-smi -L
-$PY -c "import torch, gymnasium, mujoco, dm_control; print('torch', torch.__version__, torch.cuda.get_device_name())" || exit 1
+source "$(dirname "$0")/gpu_env.sh"
 
 echo "== 1. speed on cuda (GPU alone)"
 timeout 150 $PY benchmarks/speed.py --device cuda --repeats 3 | tee "$OUT/speed_cuda.jsonl"

@@ -14,16 +14,7 @@ WORK=${WORK:-/tmp/gpu_work}
 DEVICE=${DEVICE:-cuda}  # cpu: a dry run of the plumbing here
 STEPS=${STEPS:-30}  # actions per timed episode
 mkdir -p "$OUT" "$WORK"
-export PYTHONUNBUFFERED=1 MUJOCO_GL=disable
-if [ -d .whl ] && [ "$DEVICE" != cpu ]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD/.whl/pkgs
-fi
-export PYTHONPATH=$PWD:${PYTHONPATH:-}
-PY=python3
-nvidia-smi -L
-$PY -c "import torch, gymnasium, mujoco, dm_control; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())" || exit 1
+source "$(dirname "$0")/gpu_env.sh"
 
 echo "== 1. planner tests on CUDA"
 timeout 120 $PY -m pytest -q -p no:cacheprovider tests/unit/test_planning.py 2>&1 \
