@@ -224,6 +224,7 @@ class MPCAgent:
         self._trainer: ModelTrainer | None = None  # built at the first fit (see ``trainer``)
         self.model_env = ModelEnv(self.model, ctx.spec.termination_fn,
                                   ctx.seeds.torch_gen["rollout"])  # fmt: skip
+        self.model_env.count_guards = False  # nobody reads them (and a graph must not chain them)
         self.model_trained = cfg.oracle
         self.plan = torch.zeros(cfg.horizon, ctx.act_dim, device=ctx.device)
         self.carried: torch.Tensor | None = None  # iCEM elites kept across time steps
@@ -307,13 +308,11 @@ class MPCAgent:
         normalisers and elite index are updated in place by refits, so one capture serves
         the whole run."""
         if self._captured is None:
-            guards = self.model_env._guard_counts  # the planner never reads them; keep the
-            self._captured = CapturedFunction(  # capture from chaining onto eager tensors
+            self._captured = CapturedFunction(
                 self.search,
                 (torch.zeros(1, self.ctx.obs_dim, device=self.device), self.plan),
                 generators=(self.gen, self.model_env.generator),
             )
-            self.model_env._guard_counts = guards
         return self._captured
 
     def try_capture(self) -> CapturedFunction | None:

@@ -53,6 +53,8 @@ class Rollout(NamedTuple):
 class ModelEnv:
     """Steps batches of states through the ensemble's elites; differentiable unless no_grad."""
 
+    count_guards = True  # False: the guards still act, their counts are not kept (planners)
+
     def __init__(
         self,
         model: GaussianEnsemble,
@@ -97,12 +99,13 @@ class ModelEnv:
                 outside = outside & ~bad
             terminal = done & ~bad
             done = done | bad | outside
-            counts = torch.stack(
-                [bad.sum(), outside.sum(), torch.full((), bad.numel(), device=bad.device)]
-            ).float()
-            self._guard_counts = (
-                counts if self._guard_counts is None else self._guard_counts + counts
-            )
+            if self.count_guards:
+                counts = torch.stack(
+                    [bad.sum(), outside.sum(), torch.full((), bad.numel(), device=bad.device)]
+                ).float()
+                self._guard_counts = (
+                    counts if self._guard_counts is None else self._guard_counts + counts
+                )
             next_obs = torch.where(bad.unsqueeze(-1), obs, next_obs)
             reward = torch.where(bad, torch.zeros_like(reward), reward)
         return StepResult(next_obs, reward, done, disagreement, terminal)
