@@ -48,7 +48,7 @@ LEARN=$((DEADLINE - SECONDS - 25))
 [ "$LEARN" -gt 30 ] && timeout --kill-after=5 "$LEARN" $PY benchmarks/learning_mpc_bptt.py --task mpc \
     --config config/paper.yaml --jobs 5 --threads 2 --device $DEVICE --out "$WORK/learning" \
     >"$OUT/learning_mpc.jsonl" 2>"$WORK/learning.err"
-pkill -f "methods train" || true
+pkill -f "methods train.*--out $WORK/learning" || true
 sleep 2
 grep -v Warn "$WORK/learning.err" | tail -8
 for f in "$WORK"/learning/mpc-cem/*/s*/returns.csv; do echo "$f"; cat "$f"; done

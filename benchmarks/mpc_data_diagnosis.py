@@ -37,7 +37,7 @@ ENV = "gym-InvertedPendulum-v5"
 def control(agent: MPCAgent, episodes: int, max_steps: int) -> dict:
     """Closed-loop episodes of the planner: returns and the mean planned return."""
     env = make_env(ENV)
-    returns, planned, ms = [], [], []
+    returns, planned, ms, final = [], [], [], []
     for ep in range(episodes):
         obs, _ = env.reset(seed=100 + ep)
         agent.on_reset(obs)
@@ -49,9 +49,10 @@ def control(agent: MPCAgent, episodes: int, max_steps: int) -> dict:
                 break
         ms.append(1000 * (time.perf_counter() - start) / steps)
         returns.append(total)
+        final.append([round(float(v), 3) for v in obs])  # x, angle, x', angle'
         planned.append(float(np.mean(agent.stats["mpc/planned_return"][-steps:])))
     return {"returns": returns, "planned_return_mean": [round(p, 2) for p in planned],
-            "ms_per_action": round(float(np.mean(ms)), 1)}  # fmt: skip
+            "ms_per_action": round(float(np.mean(ms)), 1), "final_obs": final}  # fmt: skip
 
 
 def main() -> None:

@@ -28,6 +28,8 @@ class ModelSettings:
     model_max_holdout: int = 5000
     model_max_epochs: int = 200  # per retrain; early stopping usually ends sooner
     model_patience: int = 5
+    model_stop_on: str = "nll"  # early stopping and elites on the holdout nll (scores the
+    # variance too) or mse (MBPO's criterion; stops before the variance has converged on small data)
     model_nll_beta: float = 0.0
     model_train_freq: int = 250  # retrain on all real data every this many env steps
     model_precision: str = "fp32"  # bf16: the training batches' matmuls in bfloat16 (~3x faster
@@ -44,6 +46,8 @@ class ModelSettings:
         )
         if self.model_precision not in ("fp32", "bf16"):
             raise UserError(f"'model_precision' must be fp32 or bf16, got {self.model_precision!r}")
+        if self.model_stop_on not in ("nll", "mse"):
+            raise UserError(f"'model_stop_on' must be nll or mse, got {self.model_stop_on!r}")
         if not 0.0 <= self.model_holdout_ratio < 1.0:
             raise UserError(
                 f"'model_holdout_ratio' must be in [0, 1), got {self.model_holdout_ratio}"
@@ -58,6 +62,7 @@ class ModelSettings:
             max_holdout=self.model_max_holdout,
             max_epochs=self.model_max_epochs,
             patience=self.model_patience,
+            stop_on=self.model_stop_on,
             nll_beta=self.model_nll_beta,
             precision=self.model_precision,
         )

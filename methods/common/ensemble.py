@@ -64,7 +64,10 @@ class FitConfig:
     max_holdout: int = 5000
     max_epochs: int = 200
     patience: int = 5  # epochs without a >1% holdout improvement of any member
-    min_improvement: float = 0.01
+    min_improvement: float = 0.01  # relative, on the holdout MSE (mse) or absolute, on the
+    # holdout NLL per dimension (nll)
+    stop_on: str = "nll"  # nll: early stopping and elites on the holdout NLL, which scores the
+    # variance too (probabilistic models); mse: on the holdout MSE (MBPO's criterion)
     nll_beta: float = 0.0  # 0 = plain Gaussian NLL (PETS/MBPO); 0.5 = beta-NLL (Seitzer 2022)
     precision: str = "fp32"  # bf16: training batches' matmuls in bfloat16 (autocast; fp32
     # weights, optimizer and loss; holdout evaluation in fp32)
@@ -212,7 +215,7 @@ class GaussianEnsemble(nn.Module):
 
         opt = optimizer or self.make_optimizer(config)
         bf16 = config.precision == "bf16"
-        best_mse, _ = self.evaluate(x_hold, y_hold)
+        best_score = self._holdout_score(x_hold, y_hold, config)
         best_state = [p.detach().clone() for p in self.member_state()]
         since_update, epochs, train_loss = 0, 0, float("nan")
         while epochs < config.max_epochs and since_update <= config.patience:
@@ -230,24 +233,36 @@ class GaussianEnsemble(nn.Module):
                 total += loss.detach()
             train_loss = float(total) / max(1, -(-n_train // config.batch_size)) / self.members
             epochs += 1
-            mse, _ = self.evaluate(x_hold, y_hold)
-            improved = (best_mse - mse) / best_mse.clamp_min(1e-12) > config.min_improvement
+            score = self._holdout_score(x_hold, y_hold, config)
+            improved = self._improved(best_score, score, config)
             if improved.any():
-                best_mse = torch.where(improved, mse, best_mse)
+                best_score = torch.where(improved, score, best_score)
                 self._copy_members(best_state, self.member_state(), improved)
                 since_update = 0
             else:
                 since_update += 1
-        everyone = torch.ones_like(best_mse, dtype=torch.bool)
+        everyone = torch.ones_like(best_score, dtype=torch.bool)
         self._copy_members(self.member_state(), best_state, everyone)
         mse, nll = self.evaluate(x_hold, y_hold)
-        self.elites.copy_(torch.argsort(mse)[: self.num_elites])
+        by_nll = self.probabilistic and config.stop_on == "nll"
+        self.elites.copy_(torch.argsort(nll if by_nll else mse)[: self.num_elites])
         return {
             "model/holdout_mse": float(mse[self.elites].mean()),
             "model/holdout_nll": float(nll[self.elites].mean()),
             "model/train_loss": train_loss,
             "model/epochs": float(epochs),
         }
+
+    def _holdout_score(self, x: torch.Tensor, y: torch.Tensor, config: FitConfig) -> torch.Tensor:
+        """Per-member (E,) early-stopping score: holdout NLL or MSE (lower is better)."""
+        mse, nll = self.evaluate(x, y)
+        return nll if self.probabilistic and config.stop_on == "nll" else mse
+
+    def _improved(self, best: torch.Tensor, score: torch.Tensor, config: FitConfig) -> torch.Tensor:
+        """(E,) bool: which members improved enough to reset the patience."""
+        if self.probabilistic and config.stop_on == "nll":
+            return best - score > config.min_improvement  # NLL can be negative: absolute
+        return (best - score) / best.clamp_min(1e-12) > config.min_improvement
 
     def make_optimizer(self, config: FitConfig) -> torch.optim.Optimizer:
         decayed = [p for layer in [*self.hidden_layers, self.head] for p in layer.parameters()]

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Learning runs of benchmarks/learning_mpc_bptt.py on a lent GPU until a deadline: every task
+# in TASKS side by side (TASK or TASK:JOBS; JOBS seeds at a time), all processes sharing the GPU through MPS
+# where the image has it. Partial runs keep their CSVs; rerunning the command resumes them.
+# Usage (repo root): OUT=/some/dir TASKS="mpc cartpole" CONFIG=config/config.yaml \
+#     bash benchmarks/gpu_learning.sh [seconds in all, default 540]
+set -u
+OUT=${OUT:-/tmp/gpu_learning}
+DEADLINE=$((SECONDS + ${1:-540}))
+WORK=${WORK:-/tmp/gpu_work}
+DEVICE=${DEVICE:-cuda}  # cpu: a dry run of the plumbing here
+TASKS=${TASKS:-mpc}
+CONFIG=${CONFIG:-config/config.yaml}
+JOBS=${JOBS:-5}
+mkdir -p "$OUT" "$WORK"
+source "$(dirname "$0")/gpu_env.sh"
+
+MPS=0
+if [ "$DEVICE" = cuda ] && command -v nvidia-cuda-mps-control >/dev/null \
+    && nvidia-cuda-mps-control -d 2>/dev/null; then
+    if timeout 30 $PY -c "import torch; torch.ones(1, device='cuda').sum().item()"; then
+        MPS=1
+    else
+        echo quit | nvidia-cuda-mps-control
+    fi
+fi
+echo "MPS: $MPS; tasks: $TASKS; config: $CONFIG; $JOBS seeds each"
+LEARN=$((DEADLINE - SECONDS - 25))
+for entry in $TASKS; do
+    task=${entry%%:*}
+    jobs=$JOBS
+    [ "$entry" != "$task" ] && jobs=${entry#*:}
+    [ "$LEARN" -gt 30 ] && timeout --kill-after=5 "$LEARN" $PY benchmarks/learning_mpc_bptt.py \
+        --task "$task" --config "$CONFIG" --jobs "$jobs" --threads 1 --device "$DEVICE" \
+        --out "$WORK/learning" >"$OUT/learning_$task.jsonl" 2>"$WORK/learning_$task.err" &
+done
+wait
+pkill -f "methods train.*--out $WORK/learning" || true
+sleep 2
+for entry in $TASKS; do task=${entry%%:*}; grep -v Warn "$WORK/learning_$task.err" | tail -4; done
+for f in "$WORK"/learning/*/*/s*/returns.csv; do echo "$f"; cat "$f"; done
+tar czf "$OUT/learning.tar.gz" -C "$WORK" --exclude='*.pt' learning
+[ "$MPS" = 1 ] && echo quit | nvidia-cuda-mps-control
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
