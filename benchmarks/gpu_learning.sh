@@ -12,6 +12,7 @@ DEVICE=${DEVICE:-cuda}  # cpu: a dry run of the plumbing here
 TASKS=${TASKS:-mpc}
 CONFIG=${CONFIG:-config/config.yaml}
 JOBS=${JOBS:-5}
+SEEDS=${SEEDS:-}  # run seeds 0..SEEDS-1 (default: the task's)
 mkdir -p "$OUT" "$WORK"
 source "$(dirname "$0")/gpu_env.sh"
 
@@ -31,7 +32,7 @@ for entry in $TASKS; do
     jobs=$JOBS
     [ "$entry" != "$task" ] && jobs=${entry#*:}
     [ "$LEARN" -gt 30 ] && timeout --kill-after=5 "$LEARN" $PY benchmarks/learning_mpc_bptt.py \
-        --task "$task" --config "$CONFIG" --jobs "$jobs" --threads 1 --device "$DEVICE" \
+        --task "$task" --config "$CONFIG" --jobs "$jobs" ${SEEDS:+--seeds "$SEEDS"} --threads 1 --device "$DEVICE" \
         --out "$WORK/learning" >"$OUT/learning_$task.jsonl" 2>"$WORK/learning_$task.err" &
 done
 wait

@@ -1,4 +1,5 @@
-"""Resolve the configuration of one run: defaults -> env -> config file -> variant -> --set.
+"""Resolve the configuration of one run: defaults -> env -> config file -> variant ->
+the variant's env_settings -> --set.
 
 Config file layout (validated by workflow/schemas/config.schema.yaml in the Snakefile)::
 
@@ -6,7 +7,9 @@ Config file layout (validated by workflow/schemas/config.schema.yaml in the Snak
     seeds: 5                      # or an explicit list
     defaults: {eval_episodes: 5}  # applied to every method that has the key
     env_settings: {gym-Hopper-v5: {env_steps: 50000}}
-    variants: {mbpo-k5: {method: mbpo, rollout_length: 5}}
+    variants: {mbpo-k5: {method: mbpo, rollout_length: 5},
+               mpc-cem: {method: mpc, horizon: 15,       # a variant's own per-env settings
+                         env_settings: {gym-InvertedPendulum-v5: {horizon: 45}}}}
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def resolve(
 
     def apply(layer: dict, source: str, strict: bool) -> None:
         for key, value in (layer or {}).items():
-            if key in ("method", "envs"):
+            if key in ("method", "envs", "env_settings"):
                 continue
             if key not in types_:
                 if strict or key not in all_known_keys:
@@ -144,6 +147,15 @@ def resolve(
     apply((file_cfg.get("env_settings") or {}).get(env_id), f"env_settings[{env_id}]", False)
     settings = variant_settings(file_cfg, variant)
     apply(settings, f"variant '{variant}'", strict=True)
+    variant_env = settings.get("env_settings") or {}
+    if not isinstance(variant_env, dict):
+        raise UserError(f"variant '{variant}': 'env_settings' must map env ids to settings")
+    for env_key in variant_env:  # a typo in an env id is an error, not an unused entry
+        try:
+            get_spec(env_key)
+        except UserError as exc:
+            raise UserError(f"variant '{variant}' env_settings: {exc}") from None
+    apply(variant_env.get(env_id), f"variant '{variant}' env_settings[{env_id}]", strict=True)
     apply(overrides, "--set", strict=True)
     cfg = config_cls(**values)
     cfg.validate(spec)

@@ -32,3 +32,27 @@ def test_a_diagnostic_naming_an_unknown_variant_is_refused(key, message):
     tier[key] = {**tier[key], ("policy_variant" if key == "heldout" else "variant"): "sacc"}
     with pytest.raises(UserError, match=message):
         check_tier(tier)
+
+
+def test_a_variants_own_env_settings_apply_to_that_env_only():
+    """variants.V.env_settings.E overrides V's settings on E (after the variant, before --set);
+    a misspelt env id or key in it is refused by name."""
+    from methods.common.config import resolve
+    from methods.mpc import Config
+    from methods.registry import all_config_keys
+
+    tier = load_config_file(ROOT / "config" / "config.yaml")
+    tier["variants"]["mpc-cem"]["env_settings"] = {"gym-InvertedPendulum-v5": {"horizon": 45}}
+    assert schema_problem(tier, ROOT / "workflow/schemas/config.schema.yaml") is None
+    check_tier(tier)
+    keys = all_config_keys()
+    assert resolve(Config, "gym-InvertedPendulum-v5", "mpc-cem", tier, {}, keys).horizon == 45
+    assert resolve(Config, "gym-Pendulum-v1", "mpc-cem", tier, {}, keys).horizon == 15
+    over = {"horizon": 7}
+    assert resolve(Config, "gym-InvertedPendulum-v5", "mpc-cem", tier, over, keys).horizon == 7
+    tier["variants"]["mpc-cem"]["env_settings"] = {"gym-Pendulum-v1": {"horizn": 3}}
+    with pytest.raises(UserError, match=r"env_settings\[gym-Pendulum-v1\]: unknown key 'horizn'"):
+        check_tier(tier)
+    tier["variants"]["mpc-cem"]["env_settings"] = {"gym-Pendulum-v9": {"horizon": 3}}
+    with pytest.raises(UserError, match="env_settings: unknown env 'gym-Pendulum-v9'"):
+        check_tier(tier)
