@@ -38,7 +38,11 @@ done
 wait
 pkill -f "methods train.*--out $WORK/learning" || true
 sleep 2
-for entry in $TASKS; do task=${entry%%:*}; grep -v Warn "$WORK/learning_$task.err" | tail -4; done
+for entry in $TASKS; do  # the runs' stderr, whole (a crash's traceback), and its tail
+    task=${entry%%:*}
+    grep -v Warn "$WORK/learning_$task.err" >"$OUT/learning_$task.err"
+    tail -4 "$OUT/learning_$task.err"
+done
 for f in "$WORK"/learning/*/*/s*/returns.csv; do echo "$f"; cat "$f"; done
 tar czf "$OUT/learning.tar.gz" -C "$WORK" --exclude='*.pt' learning
 [ "$MPS" = 1 ] && echo quit | nvidia-cuda-mps-control
