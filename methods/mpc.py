@@ -272,6 +272,11 @@ class MPCAgent:
         returns = (ro.reward.float() * ro.valid).sum(0).view(pop, particles).mean(1)
         return torch.nan_to_num(returns, nan=-1e6, posinf=-1e6, neginf=-1e6)
 
+    def fixed_candidates(self) -> int:
+        """Candidates cem (population x iterations) or rs (population) scores per action."""
+        cfg = self.cfg
+        return cfg.population * (cfg.iterations if cfg.optimiser == "cem" else 1)
+
     def optimise(self, objective: Objective, warm: torch.Tensor) -> tuple[torch.Tensor, int]:
         """The configured optimiser's best sequence (H, A) for ``objective``, warm-started at
         ``warm`` (H, A), and how many candidates it scored. iCEM also updates the elites it
@@ -280,11 +285,11 @@ class MPCAgent:
         if cfg.optimiser == "cem":
             plan = cem(objective, warm, cfg.population, cfg.cem_elites, cfg.iterations,
                        cfg.smoothing, cfg.init_std, self.gen)  # fmt: skip
-            return plan, cfg.population * cfg.iterations
+            return plan, self.fixed_candidates()
         if cfg.optimiser == "rs":
             plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim, cfg.population,
                                    self.gen, self.device)  # fmt: skip
-            return plan, cfg.population
+            return plan, self.fixed_candidates()
         carried = None
         if self.carried is not None:
             carried = torch.cat([self.carried[:, 1:], torch.zeros_like(self.carried[:, :1])], 1)
@@ -334,7 +339,7 @@ class MPCAgent:
         if self.use_graph and (captured := self.try_capture()) is not None:
             plan, planned = captured(obs_t, warm)
             self.plan = plan.clone()
-            scored = cfg.population * (cfg.iterations if cfg.optimiser == "cem" else 1)
+            scored = self.fixed_candidates()
         else:
             if self.simulator is not None:
                 self.simulator.sync(env)
