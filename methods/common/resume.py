@@ -42,6 +42,7 @@ class LoopState:
     step: int = 0  # env steps done
     train_returns: list[float] = field(default_factory=list)  # since the last evaluation
     env_rng: Any = None  # the train env's reset RNG (see envs.get_reset_rng)
+    train_seconds: float = 0.0  # wall seconds of training so far, evaluations excluded
 
 
 def comparable(config: dict) -> dict:

@@ -172,7 +172,7 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
     if hasattr(agent, "attach_envs"):  # planners that copy the simulator (MPC oracle)
         agent.attach_envs(env, eval_env)
     agent.on_reset(obs)
-    _evaluate_if_due(ctx, settings, agent, eval_env, loop)  # a resumed run's pending eval
+    clock = _evaluate_if_due(ctx, settings, agent, eval_env, loop, time.perf_counter())
     episode_return = 0.0
     rng = ctx.seeds.numpy_gen
     act_dim = env.action_space.shape[0]
@@ -201,7 +201,7 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
                 checkpointer.save(ctx, agent, buffer, loop)
             obs, _ = env.reset()
             agent.on_reset(obs)
-        _evaluate_if_due(ctx, settings, agent, eval_env, loop)
+        clock = _evaluate_if_due(ctx, settings, agent, eval_env, loop, clock)
         if progress is not None:
             progress.update(1)
     if progress is not None:
@@ -211,12 +211,15 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
 
 
 def _evaluate_if_due(
-    ctx: RunContext, settings: RunSettings, agent: Agent, eval_env, loop: LoopState
-) -> None:
-    """Evaluate after every ``eval_every`` steps and at the end; log and flush."""
+    ctx: RunContext, settings: RunSettings, agent: Agent, eval_env, loop: LoopState, clock: float
+) -> float:
+    """Evaluate after every ``eval_every`` steps and at the end; log and flush. ``clock``:
+    when training last resumed (``perf_counter``); returns the new one, so that
+    ``time/train_wall_s`` (the time to a return threshold) leaves evaluations out."""
     step = loop.step
     if step == 0 or (step % settings.eval_every and step != settings.env_steps):
-        return
+        return clock
+    loop.train_seconds = getattr(loop, "train_seconds", 0.0) + time.perf_counter() - clock
     returns, ms_per_action, starts = evaluate(
         agent, eval_env, settings.eval_episodes, ctx.seeds.ints["eval_env"]
     )
@@ -231,5 +234,7 @@ def _evaluate_if_due(
     check_finite(ctx, step, {**metrics, "eval_return": float(returns.mean())})
     ctx.writer.log_return(step, returns.mean(), returns.std(), len(returns))
     ctx.writer.log_metrics(step, metrics)
-    ctx.writer.log_timings(step, {**timings, "time/policy_ms_per_action": ms_per_action})
+    ctx.writer.log_timings(step, {**timings, "time/policy_ms_per_action": ms_per_action,
+                                  "time/train_wall_s": loop.train_seconds})  # fmt: skip
     ctx.writer.flush()
+    return time.perf_counter()

@@ -35,6 +35,10 @@ def test_sac_writes_the_run_contract(tmp_path):
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics.columns) == ["env_step", "name", "value"]
     assert {"sac/critic_loss", "sac/alpha", "sac/actor_loss"} <= set(metrics.name)
+    timings = pd.read_csv(out / "timings.csv")
+    train_wall = timings[timings.name == "time/train_wall_s"]  # evaluations left out
+    assert train_wall.env_step.tolist() == [150, 300]
+    assert 0 < train_wall.value.iloc[0] < train_wall.value.iloc[1]
     meta = json.loads((out / "meta.json").read_text())
     for key in ("git_commit", "git_dirty", "packages", "device", "threads", "start_time",
                 "end_time", "wall_seconds", "host", "seed"):  # fmt: skip
