@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER_VENVS = Path(os.environ.get("PEER_VENVS", "/work/peer-venvs"))
@@ -258,3 +259,26 @@ def mbrl_gaussian_mlp_cfg(members: int, layers: int, hidden: int) -> dict:
         "learn_logvar_bounds": False,
         "activation_fn_cfg": {"_target_": "torch.nn.SiLU"},
     }
+
+
+def mbrl_mbpo_config(overrides_name: str, seed: int, edit: Callable[[Any, Any], None]):
+    """mbrl-lib 0.2.0's MBPO config as its ``examples/conf`` composes it: ``algorithm/mbpo``,
+    the ``gaussian_mlp_ensemble`` model and ``overrides/<overrides_name>.yaml``, with
+    ``_recursive_: false`` where hydra >= 1.1 needs it (see README). ``edit(algorithm,
+    overrides)`` adjusts the workload before the config is built. Peer venv only."""
+    import mbrl
+    import omegaconf
+
+    conf = Path(mbrl.__file__).parent / "examples" / "conf"
+    load = omegaconf.OmegaConf.load
+    algorithm = load(conf / "algorithm" / "mbpo.yaml")
+    algorithm.agent["_recursive_"] = False
+    dynamics = load(conf / "dynamics_model" / "gaussian_mlp_ensemble.yaml")
+    dynamics["_recursive_"] = False
+    overrides = load(conf / "overrides" / f"{overrides_name}.yaml")
+    edit(algorithm, overrides)
+    return omegaconf.OmegaConf.create({
+        "seed": seed, "device": "cpu", "log_frequency_agent": 1000, "save_video": False,
+        "debug_mode": False, "algorithm": algorithm, "dynamics_model": dynamics,
+        "overrides": overrides,
+    })  # fmt: skip

@@ -111,29 +111,18 @@ def worker_mbrl(spec: dict) -> dict:
     torch = _bench.setup_torch(spec["threads"])
     import tempfile
     import warnings
-    from pathlib import Path
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import gymnasium as gym
     import mbrl.algorithms.mbpo
     import mbrl.env.termination_fns
-    import omegaconf
 
-    conf = Path(mbrl.__file__).parent / "examples" / "conf"
-    load = omegaconf.OmegaConf.load
-    algorithm = load(conf / "algorithm" / "mbpo.yaml")
-    algorithm.agent["_recursive_"] = False  # hydra >= 1.1 (see README)
-    dynamics = load(conf / "dynamics_model" / "gaussian_mlp_ensemble.yaml")
-    dynamics["_recursive_"] = False
-    overrides = load(conf / "overrides" / "mbpo_hopper.yaml")
-    assert overrides.freq_train_model == MBRL_FIRST_FIT, overrides.freq_train_model
-    overrides.num_steps = MBRL_FIRST_FIT + OFFSET + spec["window"] + 1  # loop steps only
-    algorithm.initial_exploration_steps = spec["warmup"]
-    cfg = omegaconf.OmegaConf.create({
-        "seed": 0, "device": "cpu", "log_frequency_agent": 1000, "save_video": False,
-        "debug_mode": False, "algorithm": algorithm, "dynamics_model": dynamics,
-        "overrides": overrides,
-    })  # fmt: skip
+    def edit(algorithm, overrides) -> None:
+        assert overrides.freq_train_model == MBRL_FIRST_FIT, overrides.freq_train_model
+        overrides.num_steps = MBRL_FIRST_FIT + OFFSET + spec["window"] + 1  # loop steps only
+        algorithm.initial_exploration_steps = spec["warmup"]
+
+    cfg = _bench.mbrl_mbpo_config("mbpo_hopper", 0, edit)
     clock = StepClock()
     env = timed_env(gym.make("Hopper-v4"), clock, is_eval=False)
     test_env = timed_env(gym.make("Hopper-v4"), clock, is_eval=True)

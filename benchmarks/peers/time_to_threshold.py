@@ -138,29 +138,18 @@ def worker_mbrl(spec: dict) -> dict:
     torch = _bench.setup_torch(spec["threads"])
     import tempfile
     import warnings
-    from pathlib import Path
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import gymnasium as gym
     import mbrl.algorithms.mbpo
     import mbrl.env.termination_fns
-    import omegaconf
 
-    conf = Path(mbrl.__file__).parent / "examples" / "conf"
-    load = omegaconf.OmegaConf.load
-    algorithm = load(conf / "algorithm" / "mbpo.yaml")
-    algorithm.agent["_recursive_"] = False  # hydra >= 1.1 (see README)
-    dynamics = load(conf / "dynamics_model" / "gaussian_mlp_ensemble.yaml")
-    dynamics["_recursive_"] = False
-    overrides = load(conf / "overrides" / "mbpo_inv_pendulum.yaml")
-    assert overrides.epoch_length == EVAL_EVERY and algorithm.num_eval_episodes == 1
-    if spec.get("max_steps"):  # a cap on its loop steps (after its exploration)
-        overrides.num_steps = spec["max_steps"]
-    cfg = omegaconf.OmegaConf.create({
-        "seed": spec["seed"], "device": "cpu", "log_frequency_agent": 1000, "save_video": False,
-        "debug_mode": False, "algorithm": algorithm, "dynamics_model": dynamics,
-        "overrides": overrides,
-    })  # fmt: skip
+    def edit(algorithm, overrides) -> None:
+        assert overrides.epoch_length == EVAL_EVERY and algorithm.num_eval_episodes == 1
+        if spec.get("max_steps"):  # a cap on its loop steps (after its exploration)
+            overrides.num_steps = spec["max_steps"]
+
+    cfg = _bench.mbrl_mbpo_config("mbpo_inv_pendulum", spec["seed"], edit)
     clock = ThresholdClock(eval_episodes=1)
     env = clocked(gym.make("InvertedPendulum-v4"), clock, False, stop_at_threshold=True)
     test_env = clocked(gym.make("InvertedPendulum-v4"), clock, True, stop_at_threshold=True)
