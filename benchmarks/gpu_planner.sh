@@ -35,23 +35,5 @@ echo "== 2. ms/action, eager vs graph (GPU alone)"
 tail -5 "$WORK/timing.err"
 
 echo "== 3. mpc-cem InvertedPendulum, PETS planner, 5 seeds until the deadline"
-MPS=0
-if command -v nvidia-cuda-mps-control >/dev/null && nvidia-cuda-mps-control -d 2>/dev/null; then
-    if timeout 30 $PY -c "import torch; torch.ones(1, device='cuda').sum().item()"; then
-        MPS=1
-    else
-        echo quit | nvidia-cuda-mps-control
-    fi
-fi
-echo "MPS: $MPS"
-LEARN=$((DEADLINE - SECONDS - 25))
-[ "$LEARN" -gt 30 ] && timeout --kill-after=5 "$LEARN" $PY benchmarks/learning_mpc_bptt.py --task mpc \
-    --config config/paper.yaml --jobs 5 --threads 2 --device $DEVICE --out "$WORK/learning" \
-    >"$OUT/learning_mpc.jsonl" 2>"$WORK/learning.err"
-pkill -f "methods train.*--out $WORK/learning" || true
-sleep 2
-grep -v Warn "$WORK/learning.err" | tail -8
-for f in "$WORK"/learning/mpc-cem/*/s*/returns.csv; do echo "$f"; cat "$f"; done
-tar czf "$OUT/learning.tar.gz" -C "$WORK" --exclude='*.pt' learning
-[ "$MPS" = 1 ] && echo quit | nvidia-cuda-mps-control
-nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
+OUT=$OUT WORK=$WORK DEVICE=$DEVICE TASKS=mpc CONFIG=config/paper.yaml \
+    bash "$(dirname "$0")/gpu_learning.sh" $((DEADLINE - SECONDS))
