@@ -244,8 +244,9 @@ class GaussianEnsemble(nn.Module):
         everyone = torch.ones_like(best_score, dtype=torch.bool)
         self._copy_members(self.member_state(), best_state, everyone)
         mse, nll = self.evaluate(x_hold, y_hold)
-        by_nll = self.probabilistic and config.stop_on == "nll"
-        self.elites.copy_(torch.argsort(nll if by_nll else mse)[: self.num_elites])
+        self.elites.copy_(
+            torch.argsort(nll if self._stops_on_nll(config) else mse)[: self.num_elites]
+        )
         return {
             "model/holdout_mse": float(mse[self.elites].mean()),
             "model/holdout_nll": float(nll[self.elites].mean()),
@@ -253,14 +254,17 @@ class GaussianEnsemble(nn.Module):
             "model/epochs": float(epochs),
         }
 
+    def _stops_on_nll(self, config: FitConfig) -> bool:
+        return self.probabilistic and config.stop_on == "nll"
+
     def _holdout_score(self, x: torch.Tensor, y: torch.Tensor, config: FitConfig) -> torch.Tensor:
         """Per-member (E,) early-stopping score: holdout NLL or MSE (lower is better)."""
         mse, nll = self.evaluate(x, y)
-        return nll if self.probabilistic and config.stop_on == "nll" else mse
+        return nll if self._stops_on_nll(config) else mse
 
     def _improved(self, best: torch.Tensor, score: torch.Tensor, config: FitConfig) -> torch.Tensor:
         """(E,) bool: which members improved enough to reset the patience."""
-        if self.probabilistic and config.stop_on == "nll":
+        if self._stops_on_nll(config):
             return best - score > config.min_improvement  # NLL can be negative: absolute
         return (best - score) / best.clamp_min(1e-12) > config.min_improvement
 
