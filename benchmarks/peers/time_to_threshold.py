@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -178,8 +179,6 @@ def main() -> None:
         help="cap each run's env steps (a quick check; default: own budgets)",
     )
     args = parser.parse_args()
-    import sys
-
     python = {"ours": sys.executable, PEER: args.peer_python}
     work = [(side, seed) for seed in args.seeds for side in (("ours", PEER) if seed % 2 == 0
                                                              else (PEER, "ours"))]  # fmt: skip
