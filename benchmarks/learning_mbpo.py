@@ -60,13 +60,21 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_mbpo"))
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override for every run (e.g. sac_precision=bf16)",
+    )
     args = parser.parse_args()
     out_root = Path(args.out)
     summary = {}
     for variant, env, budget, threshold, eval_every, seeds, needed in TASKS[args.task]:
         seeds = args.seeds or seeds
         # checkpoints every 10 minutes: a killed run continues when the command is rerun
-        overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10"]
+        overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10",
+                     *args.set]  # fmt: skip
 
         rows = run_seeds(variant, env, range(args.first_seed, args.first_seed + seeds), out_root,
                          CONFIGS.get(args.task, "config/config.yaml"), args.threads, args.jobs,

@@ -1,14 +1,24 @@
 """MBPO on Hopper, env steps per wall-clock second: mbrl-spectrum vs mbrl-lib, same config.
 
-    python benchmarks/peers/mbpo_steps.py [--window 600] [--threads 2] [--repeats 1]
+    python benchmarks/peers/mbpo_steps.py [--config mbrl|paper] [--window 600] [--threads 2]
 
-The workload is mbrl-lib 0.2.0's own Hopper config (``examples/conf/overrides/
-mbpo_hopper.yaml``): 7 x 4x200 ensemble (5 elites), retrained every 250 steps; 400 model
-rollouts per env step (100k per retrain), k = 1 (its schedule starts at epoch 20); SAC with
-512-wide 2-layer networks, G = 40 updates per env step, batch 256, fixed alpha 0.2, real
-data ratio 0 at this stage on mbrl-lib's side (our ``real_ratio`` is set to 0 too); 5000
-exploration steps first. Both sides run Hopper with their own gymnasium/mujoco
-(ours Hopper-v5 on mujoco 3.17, mbrl-lib Hopper-v4 on mujoco 2.3.3).
+``--config mbrl`` (default) is mbrl-lib 0.2.0's own Hopper config (``examples/conf/
+overrides/mbpo_hopper.yaml``): 7 x 4x200 ensemble (5 elites), retrained every 250 steps;
+400 model rollouts per env step (100k per retrain), k = 1 (its schedule starts at epoch 20);
+SAC with 512-wide 2-layer networks, G = 40 updates per env step, batch 256, fixed alpha 0.2,
+target critic updated every 4 updates, real data ratio 0 at this stage on mbrl-lib's side
+(our ``real_ratio`` is set to 0 too); 5000 exploration steps first.
+
+``--config paper`` is the MBPO paper's Hopper config (jannerm/mbpo ``examples/config/
+hopper/0.py``, our paper tier's mbpo-sched) on both sides: the same ensemble, retrains and
+rollouts, SAC with 256-wide networks, G = 20, target critic updated every update, learned
+temperature with target entropy -1, real data ratio 0.05 (mbrl-lib draws each batch whole
+from the real buffer with that probability, ours mixes 5% into every batch: the same
+arithmetic), 5000 uniformly random exploration steps.
+
+Both configs: model weight decay 1e-5, patience 5, early stopping on the holdout MSE on
+both sides (mbrl-lib's criterion; ours defaults to the NLL). Both sides run Hopper with
+their own gymnasium/mujoco (ours Hopper-v5 on mujoco 3.17, mbrl-lib Hopper-v4 on 2.3.3).
 
 The timed window is ``window`` env steps that start 50 steps after each side's first model
 fit and its first SAC update, and hold ``window / 250`` warm-started retrains. Ours fits at
@@ -21,9 +31,12 @@ steps on top of its exploration, about 70 minutes at the defaults, and its windo
 from-scratch fit and steps without SAC updates.) mbrl-lib checks ``num_steps`` only between
 its 1000-step epochs, so its worker always runs at least one whole epoch. Evaluation
 episodes (mbrl-lib evaluates every 1000 steps) are subtracted, timed by wrapping the eval
-env. Each side's training env is wrapped to timestamp every step. Known differences that
+env. Each side's training env is wrapped to timestamp every step. mbrl-lib's real replay
+buffer keeps its config's capacity (``dataset_size`` = the config's ``num_steps``); before
+this was set, it was sized to the shortened loop and held only the newest ~900 transitions,
+so its fits and rollout starts saw a sixth of ours' data. Known differences that
 remain: mbrl-lib updates its target critic every 4 updates (ours every update) and keeps
-its SAC buffer for one epoch, as ours.
+its SAC buffer for one epoch, as ours (both under ``--config mbrl``).
 """
 
 from __future__ import annotations
@@ -35,6 +48,15 @@ import _bench
 PEER = "mbrl"
 OFFSET = 50
 MBRL_FIRST_FIT = 250  # mbrl-lib's loop step of its first model fit (freq_train_model)
+CONFIGS = ("mbrl", "paper")
+
+# ours: --set items per workload (on top of config/paper.yaml's mbpo-sched)
+OURS_SETS = {
+    "mbrl": ["updates_per_step=40", "hidden=512", "real_ratio=0.0", "init_alpha=0.2",
+             "lr_alpha=0.0"],
+    "paper": ["updates_per_step=20", "hidden=256", "real_ratio=0.05", "init_alpha=1.0",
+              "target_entropy=-1.0"],
+}  # fmt: skip
 
 
 class StepClock:
@@ -88,10 +110,9 @@ def worker_ours(spec: dict) -> dict:
     training.make_env = make_timed
     total = spec["warmup"] + OFFSET + spec["window"] + 1
     sets = [f"env_steps={total}", "eval_every=1000", "eval_episodes=1", "rollout_length=1",
-            "paper_schedule=false", "updates_per_step=40", "hidden=512", "real_ratio=0.0",
-            "init_alpha=0.2", "lr_alpha=0.0", f"random_steps={spec['warmup']}",
+            "paper_schedule=false", *OURS_SETS[spec["config"]], f"random_steps={spec['warmup']}",
             "model_train_freq=250", "rollout_batch_size=100000", "num_elites=5", "ensemble_size=7",
-            "model_patience=5", "model_weight_decay=0.00001"]  # fmt: skip
+            "model_patience=5", "model_weight_decay=0.00001", "model_stop_on=mse"]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(__file__).resolve().parents[2]
         argv = ["train", "--variant", "mbpo-sched", "--env", "gym-Hopper-v5", "--seed", "0",
@@ -119,8 +140,20 @@ def worker_mbrl(spec: dict) -> dict:
 
     def edit(algorithm, overrides) -> None:
         assert overrides.freq_train_model == MBRL_FIRST_FIT, overrides.freq_train_model
+        # mbrl-lib sizes its real replay buffer to num_steps unless dataset_size is set: keep
+        # the config's capacity (125k) so that, as in a real run, every real transition stays
+        # (the fits and rollout starts see all data, as ours)
+        algorithm.dataset_size = overrides.num_steps
         overrides.num_steps = MBRL_FIRST_FIT + OFFSET + spec["window"] + 1  # loop steps only
         algorithm.initial_exploration_steps = spec["warmup"]
+        if spec["config"] == "paper":  # jannerm/mbpo's Hopper settings
+            overrides.num_sac_updates_per_step = 20
+            overrides.sac_hidden_size = 256
+            overrides.sac_target_update_interval = 1
+            overrides.sac_automatic_entropy_tuning = True
+            overrides.sac_target_entropy = -1
+            algorithm.real_data_ratio = 0.05
+            algorithm.random_initial_explore = True
 
     cfg = _bench.mbrl_mbpo_config("mbpo_hopper", 0, edit)
     clock = StepClock()
@@ -150,13 +183,15 @@ def main() -> None:
         help="timed env steps (<= 699 keeps mbrl-lib in one epoch)",
     )
     parser.add_argument("--warmup", type=int, default=5000, help="exploration steps first")
+    parser.add_argument("--config", choices=CONFIGS, default="mbrl", help="the workload")
     args = parser.parse_args()
-    spec = {"threads": args.threads, "window": args.window, "warmup": args.warmup}
+    spec = {"threads": args.threads, "window": args.window, "warmup": args.warmup,
+            "config": args.config}  # fmt: skip
     runs = _bench.alternate(__file__, PEER, spec, args)
     ours = _bench.median_of(runs["ours"], "env_steps_per_s")
     peer = _bench.median_of(runs[PEER], "env_steps_per_s")
     _bench.emit({
-        "benchmark": "mbpo_hopper_env_steps_per_s_mbrl_config",
+        "benchmark": f"mbpo_hopper_env_steps_per_s_{args.config}_config",
         "ours_env_steps_per_s": round(ours, 3),
         "mbrl_env_steps_per_s": round(peer, 3),
         "ratio_ours_over_mbrl": round(ours / peer, 3),
