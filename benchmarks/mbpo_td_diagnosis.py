@@ -11,6 +11,12 @@ sampled prediction (a random elite plus Gaussian noise, as the rollouts draw the
 gap between the real and the model-mean targets (bias, RMS) and the reward's RMS error. If
 the model-built targets sit close to the real ones while the TD error is large either way,
 the critic's fit, not the model, is what is off.
+
+``--bias-episodes N`` adds the critic's value bias on the real env: N episodes of the
+training (stochastic) policy from reset; at every visited (s, a) with at least
+``--bias-tail`` steps left before the time limit (or whose episode terminated), the twin
+critics' min-Q and mean-Q against the discounted soft Monte-Carlo return r_0 + sum_t>=1
+gamma^t (r_t - alpha log pi(a_t | s_t)) that Q estimates (as in the TD3 / REDQ bias checks).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import torch
 
 from methods.common.buffer import Batch
+from methods.common.envs import get_spec
 
 
 def soft_value(sac, next_obs: torch.Tensor, alpha: float, gen) -> torch.Tensor:
@@ -83,15 +90,83 @@ def diagnose(checkpoint: str, rows: int, seed: int) -> list[dict]:
     return out
 
 
+@torch.no_grad()
+def value_bias(checkpoint: str, episodes: int, tail: int, seed: int) -> dict:
+    """Critic min-Q / mean-Q vs the soft Monte-Carlo return on real episodes (see above)."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    sac = state["agent"]["sac"]
+    gamma, alpha = sac.params.gamma, float(sac.log_alpha.exp())
+    env_id = state["config"]["env"]
+    spec = get_spec(env_id)
+    env = spec.make()
+    gen = torch.Generator().manual_seed(seed)
+    q_min, q_mean, mc, lengths, to_end = [], [], [], [], []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=seed + episode)
+        rows: list[tuple[torch.Tensor, torch.Tensor, float, float]] = []
+        terminated = truncated = False
+        while not (terminated or truncated):
+            o = torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0)
+            action, logp = sac.actor.sample(o, gen)
+            obs, reward, terminated, truncated, _ = env.step(action[0].numpy())
+            rows.append((o[0], action[0], float(reward), float(logp[0])))
+        lengths.append(len(rows))
+        # G_t = r_t + gamma S_{t+1}, S_t = r_t - alpha log pi_t + gamma S_{t+1} (S = 0 past
+        # the end: exact after a termination, cut short by the time limit otherwise)
+        soft_next, returns = 0.0, [0.0] * len(rows)
+        for t in range(len(rows) - 1, -1, -1):
+            _, _, reward, logp = rows[t]
+            returns[t] = reward + gamma * soft_next
+            soft_next = reward - alpha * logp + gamma * soft_next
+        usable = len(rows) if terminated else max(len(rows) - tail, 0)
+        if usable:
+            o = torch.stack([r[0] for r in rows[:usable]])
+            a = torch.stack([r[1] for r in rows[:usable]])
+            q = sac.critic(o, a)
+            q_min.append(q.min(0).values)
+            q_mean.append(q.mean(0))
+            mc.append(torch.tensor(returns[:usable]))
+            # steps left to the termination (a large number if the time limit ended it)
+            left = torch.arange(len(rows), 0, -1)[:usable]
+            to_end.append(left if terminated else torch.full((usable,), 10**9))
+    if not mc:
+        return {"checkpoint": checkpoint, "error": "no usable steps (episodes too short)"}
+    q_min_all, q_mean_all, mc_all = torch.cat(q_min), torch.cat(q_mean), torch.cat(mc)
+    scale = mc_all.abs().mean().clamp_min(1e-6)
+    left_all, bias = torch.cat(to_end), q_min_all - mc_all
+    by_distance = {}  # the bias by steps left before a termination
+    for lo, hi in ((1, 10), (11, 50), (51, 10**8)):
+        pick = (left_all >= lo) & (left_all <= hi)
+        if pick.any():
+            by_distance[f"{lo}-{hi if hi < 10**8 else 'more'}"] = {
+                "steps": int(pick.sum()), "q_min": round(float(q_min_all[pick].mean()), 1),
+                "mc": round(float(mc_all[pick].mean()), 1),
+                "bias": round(float(bias[pick].mean()), 1)}  # fmt: skip
+    return {"checkpoint": checkpoint, "env_steps": len(state["buffer"]), "alpha": round(alpha, 3),
+            "episodes": episodes, "episode_lengths": lengths, "steps_used": int(mc_all.numel()),
+            "mc_soft_return_mean": round(float(mc_all.mean()), 2),
+            "q_min_mean": round(float(q_min_all.mean()), 2),
+            "q_mean_mean": round(float(q_mean_all.mean()), 2),
+            "bias_q_min": round(float((q_min_all - mc_all).mean()), 2),
+            "bias_q_min_normalised": round(float((q_min_all - mc_all).mean() / scale), 3),
+            "bias_q_min_std": round(float((q_min_all - mc_all).std()), 2),
+            "bias_by_steps_to_termination": by_distance}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", required=True, help="an mbpo / dyna run's checkpoint.pt")
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bias-episodes", type=int, default=0, help="value-bias episodes")
+    parser.add_argument("--bias-tail", type=int, default=300, help="steps kept from the limit")
     args = parser.parse_args()
     torch.set_num_threads(1)
     for row in diagnose(args.checkpoint, args.rows, args.seed):
         print(json.dumps(row), flush=True)
+    if args.bias_episodes:
+        bias = value_bias(args.checkpoint, args.bias_episodes, args.bias_tail, args.seed)
+        print(json.dumps({"slice": "value bias (real episodes)", **bias}), flush=True)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ class Config(SACConfig, ModelSettings):
     rollout_transitions: int = 0  # if > 0: start rollout_transitions // k rollouts instead
     rollout_freq: int = 250  # env steps between rollout rounds
     rollout_mode: str = "random-member"  # propagation mode, see model_env.py
-    rollout_chunk: int = 25_000  # rollouts stepped together (bounds memory)
+    rollout_chunk: int = 5_000  # rollouts stepped together (bounds peak memory: each holds
+    # every elite's activations for the disagreement; 25k chunks cost Hopper ~240 MiB more)
     model_retain_epochs: int = 1  # model buffer keeps this many epochs of rollouts
     epoch_length: int = 1000  # env steps per MBPO epoch (per-env default)
     predicted_return_particles: int = 5  # model rollouts per eval start state
