@@ -3,7 +3,7 @@
 # in TASKS side by side (TASK or TASK:JOBS; JOBS seeds at a time), all processes sharing the GPU through MPS
 # where the image has it. Partial runs keep their CSVs; rerunning the command resumes them.
 # Usage (repo root): OUT=/some/dir TASKS="mpc cartpole" CONFIG=config/config.yaml \
-#     bash benchmarks/gpu_learning.sh [seconds in all, default 540]
+#     [SETS="horizon=30"] bash benchmarks/gpu_learning.sh [seconds in all, default 540]
 set -u
 OUT=${OUT:-/tmp/gpu_learning}
 DEADLINE=$((SECONDS + ${1:-540}))
@@ -13,6 +13,9 @@ TASKS=${TASKS:-mpc}
 CONFIG=${CONFIG:-config/config.yaml}
 JOBS=${JOBS:-5}
 SEEDS=${SEEDS:-}  # run seeds 0..SEEDS-1 (default: the task's)
+SETS=${SETS:-}  # config overrides for every run, e.g. SETS="horizon=30 population=500"
+SET_ARGS=()
+for item in $SETS; do SET_ARGS+=(--set "$item"); done
 mkdir -p "$OUT" "$WORK"
 source "$(dirname "$0")/gpu_env.sh"
 
@@ -33,6 +36,7 @@ for entry in $TASKS; do
     [ "$entry" != "$task" ] && jobs=${entry#*:}
     [ "$LEARN" -gt 30 ] && timeout --kill-after=5 "$LEARN" $PY benchmarks/learning_mpc_bptt.py \
         --task "$task" --config "$CONFIG" --jobs "$jobs" ${SEEDS:+--seeds "$SEEDS"} --threads 1 --device "$DEVICE" \
+        ${SET_ARGS[@]+"${SET_ARGS[@]}"} \
         --out "$WORK/learning" >"$OUT/learning_$task.jsonl" 2>"$WORK/learning_$task.err" &
 done
 wait
