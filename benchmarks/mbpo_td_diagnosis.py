@@ -10,7 +10,8 @@ built from the model's mean prediction for the same (s, a), and against a target
 sampled prediction (a random elite plus Gaussian noise, as the rollouts draw them), and the
 gap between the real and the model-mean targets (bias, RMS) and the reward's RMS error. If
 the model-built targets sit close to the real ones while the TD error is large either way,
-the critic's fit, not the model, is what is off.
+the critic's fit, not the model, is what is off. One more line checks the model's
+terminations against the real ones on the same (s, a).
 
 ``--bias-episodes N`` adds the critic's value bias on the real env: N episodes of the
 training (stochastic) policy from reset; at every visited (s, a) with at least
@@ -76,6 +77,7 @@ def diagnose(checkpoint: str, rows: int, seed: int) -> list[dict]:
                     "target_gap_rms": round(float(gap.pow(2).mean().sqrt()), 3),
                     "reward_rms_error": round(float((reward - mu[:, -1]).pow(2).mean().sqrt()), 4),
                     "q_mean": round(float(q.mean()), 1)})  # fmt: skip
+    out.append(termination_check(state, model))
     synthetic = agent["model_buffer"]
     if synthetic is not None and len(synthetic):
         batch = Batch(*(x[0] for x in synthetic.sample(1, rows)))
@@ -88,6 +90,25 @@ def diagnose(checkpoint: str, rows: int, seed: int) -> list[dict]:
     for row in out:
         row.update(checkpoint=checkpoint, env_steps=n, alpha=round(alpha, 3))
     return out
+
+
+@torch.no_grad()
+def termination_check(state: dict, model) -> dict:
+    """Does the model's mean prediction end the episode where the real env did? Over the real
+    buffer: the share of real terminal transitions whose predicted next state the env's
+    termination function also ends, and the share of non-terminal ones it ends wrongly."""
+    real = state["buffer"].all()
+    terminates = get_spec(state["config"]["env"]).termination_fn
+    predicted = torch.zeros(real.obs.shape[0], dtype=torch.bool)
+    for rows in torch.arange(real.obs.shape[0]).split(4096):
+        mean, _ = model.predict(real.obs[rows], real.act[rows], members=model.elites)
+        predicted[rows] = terminates(real.obs[rows] + mean.mean(0)[:, :-1])
+    ended = real.terminated.bool()
+    hit = float(predicted[ended].float().mean()) if ended.any() else float("nan")
+    false_alarm = float(predicted[~ended].float().mean())
+    return {"slice": "terminations (model mean vs real)", "real_terminal": int(ended.sum()),
+            "predicted_of_real_terminal": round(hit, 3),
+            "predicted_of_non_terminal": round(false_alarm, 4)}  # fmt: skip
 
 
 @torch.no_grad()
