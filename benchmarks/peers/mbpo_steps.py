@@ -112,7 +112,8 @@ def worker_ours(spec: dict) -> dict:
     sets = [f"env_steps={total}", "eval_every=1000", "eval_episodes=1", "rollout_length=1",
             "paper_schedule=false", *OURS_SETS[spec["config"]], f"random_steps={spec['warmup']}",
             "model_train_freq=250", "rollout_batch_size=100000", "num_elites=5", "ensemble_size=7",
-            "model_patience=5", "model_weight_decay=0.00001", "model_stop_on=mse"]  # fmt: skip
+            "model_patience=5", "model_weight_decay=0.00001", "model_stop_on=mse",
+            *spec.get("ours_set", [])]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(__file__).resolve().parents[2]
         argv = ["train", "--variant", "mbpo-sched", "--env", "gym-Hopper-v5", "--seed", "0",
@@ -184,9 +185,16 @@ def main() -> None:
     )
     parser.add_argument("--warmup", type=int, default=5000, help="exploration steps first")
     parser.add_argument("--config", choices=CONFIGS, default="mbrl", help="the workload")
+    parser.add_argument(
+        "--ours-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="our side only, e.g. sac_precision=bf16 (in the output's workload)",
+    )
     args = parser.parse_args()
     spec = {"threads": args.threads, "window": args.window, "warmup": args.warmup,
-            "config": args.config}  # fmt: skip
+            "config": args.config, "ours_set": args.ours_set}  # fmt: skip
     runs = _bench.alternate(__file__, PEER, spec, args)
     ours = _bench.median_of(runs["ours"], "env_steps_per_s")
     peer = _bench.median_of(runs[PEER], "env_steps_per_s")
