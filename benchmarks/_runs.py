@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -13,6 +14,18 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def add_set_option(parser: argparse.ArgumentParser, example: str) -> None:
+    """``--set KEY=VALUE`` (repeatable): config overrides for every run of the benchmark."""
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"config override for every run (e.g. {example})")  # fmt: skip
+
+
+def run_overrides(budget: int, eval_every: int, sets: list[str]) -> list[str]:
+    """The learning benchmarks' overrides: budget, eval cadence, checkpoints every 10 minutes
+    (a killed run continues when the command is rerun), then the user's ``--set`` items."""
+    return [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10", *sets]
 
 
 def run_once(

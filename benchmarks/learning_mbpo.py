@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from _runs import ROOT, run_seeds, success_count
+from _runs import ROOT, add_set_option, run_overrides, run_seeds, success_count
 
 CONFIGS = {"hopper": "config/paper.yaml"}  # tasks not named here use config/config.yaml
 TASKS = {
@@ -60,21 +60,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_mbpo"))
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override for every run (e.g. sac_precision=bf16)",
-    )
+    add_set_option(parser, "sac_precision=bf16")
     args = parser.parse_args()
     out_root = Path(args.out)
     summary = {}
     for variant, env, budget, threshold, eval_every, seeds, needed in TASKS[args.task]:
         seeds = args.seeds or seeds
-        # checkpoints every 10 minutes: a killed run continues when the command is rerun
-        overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10",
-                     *args.set]  # fmt: skip
+        overrides = run_overrides(budget, eval_every, args.set)
 
         rows = run_seeds(variant, env, range(args.first_seed, args.first_seed + seeds), out_root,
                          CONFIGS.get(args.task, "config/config.yaml"), args.threads, args.jobs,

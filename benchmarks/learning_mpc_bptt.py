@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _runs import ROOT, run_seeds, success_count
+from _runs import ROOT, add_set_option, run_overrides, run_seeds, success_count
 
 TASKS = {
     # name: [(variant, env, budget, threshold, eval_every, seeds, needed)]
@@ -39,8 +39,7 @@ def learning(args) -> None:
     summary = {}
     for variant, env, budget, threshold, eval_every, seeds, needed in TASKS[args.task]:
         seeds = args.seeds or seeds
-        overrides = [f"env_steps={budget}", f"eval_every={eval_every}", "checkpoint_minutes=10",
-                     *args.set]  # fmt: skip
+        overrides = run_overrides(budget, eval_every, args.set)
 
         rows = run_seeds(variant, env, range(seeds), out_root, args.config,
                          args.threads, args.jobs, overrides, threshold, budget,
@@ -121,13 +120,7 @@ def main() -> None:
         help="--task cost: the planner as one CUDA graph per action (on CUDA)",
     )
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/learning_mpc_bptt"))
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override for every run (e.g. horizon=30)",
-    )
+    add_set_option(parser, "horizon=30")
     args = parser.parse_args()
     if args.task == "cost":
         decision_cost(args)

@@ -38,8 +38,7 @@ def soft_value(sac, next_obs: torch.Tensor, alpha: float, gen) -> torch.Tensor:
 
 
 @torch.no_grad()
-def diagnose(checkpoint: str, rows: int, seed: int) -> list[dict]:
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+def diagnose(state: dict, checkpoint: str, rows: int, seed: int) -> list[dict]:
     agent = state["agent"]
     sac, model = agent["sac"], agent["model"]
     gamma, alpha = sac.params.gamma, float(sac.log_alpha.exp())
@@ -112,14 +111,11 @@ def termination_check(state: dict, model) -> dict:
 
 
 @torch.no_grad()
-def value_bias(checkpoint: str, episodes: int, tail: int, seed: int) -> dict:
+def value_bias(state: dict, checkpoint: str, episodes: int, tail: int, seed: int) -> dict:
     """Critic min-Q / mean-Q vs the soft Monte-Carlo return on real episodes (see above)."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     sac = state["agent"]["sac"]
     gamma, alpha = sac.params.gamma, float(sac.log_alpha.exp())
-    env_id = state["config"]["env"]
-    spec = get_spec(env_id)
-    env = spec.make()
+    env = get_spec(state["config"]["env"]).make()
     gen = torch.Generator().manual_seed(seed)
     q_min, q_mean, mc, lengths, to_end = [], [], [], [], []
     for episode in range(episodes):
@@ -147,19 +143,19 @@ def value_bias(checkpoint: str, episodes: int, tail: int, seed: int) -> dict:
             q_min.append(q.min(0).values)
             q_mean.append(q.mean(0))
             mc.append(torch.tensor(returns[:usable]))
-            # steps left to the termination (a large number if the time limit ended it)
-            left = torch.arange(len(rows), 0, -1)[:usable]
-            to_end.append(left if terminated else torch.full((usable,), 10**9))
+            # steps left to the termination (inf if the time limit ended the episode)
+            left = torch.arange(len(rows), 0, -1, dtype=torch.float32)[:usable]
+            to_end.append(left if terminated else torch.full((usable,), float("inf")))
     if not mc:
         return {"checkpoint": checkpoint, "error": "no usable steps (episodes too short)"}
     q_min_all, q_mean_all, mc_all = torch.cat(q_min), torch.cat(q_mean), torch.cat(mc)
     scale = mc_all.abs().mean().clamp_min(1e-6)
     left_all, bias = torch.cat(to_end), q_min_all - mc_all
     by_distance = {}  # the bias by steps left before a termination
-    for lo, hi in ((1, 10), (11, 50), (51, 10**8)):
+    for name, lo, hi in (("1-10", 1, 10), ("11-50", 11, 50), ("51-more", 51, float("inf"))):
         pick = (left_all >= lo) & (left_all <= hi)
         if pick.any():
-            by_distance[f"{lo}-{hi if hi < 10**8 else 'more'}"] = {
+            by_distance[name] = {
                 "steps": int(pick.sum()), "q_min": round(float(q_min_all[pick].mean()), 1),
                 "mc": round(float(mc_all[pick].mean()), 1),
                 "bias": round(float(bias[pick].mean()), 1)}  # fmt: skip
@@ -168,9 +164,9 @@ def value_bias(checkpoint: str, episodes: int, tail: int, seed: int) -> dict:
             "mc_soft_return_mean": round(float(mc_all.mean()), 2),
             "q_min_mean": round(float(q_min_all.mean()), 2),
             "q_mean_mean": round(float(q_mean_all.mean()), 2),
-            "bias_q_min": round(float((q_min_all - mc_all).mean()), 2),
-            "bias_q_min_normalised": round(float((q_min_all - mc_all).mean() / scale), 3),
-            "bias_q_min_std": round(float((q_min_all - mc_all).std()), 2),
+            "bias_q_min": round(float(bias.mean()), 2),
+            "bias_q_min_normalised": round(float(bias.mean() / scale), 3),
+            "bias_q_min_std": round(float(bias.std()), 2),
             "bias_by_steps_to_termination": by_distance}  # fmt: skip
 
 
@@ -183,10 +179,11 @@ def main() -> None:
     parser.add_argument("--bias-tail", type=int, default=300, help="steps kept from the limit")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    for row in diagnose(args.checkpoint, args.rows, args.seed):
+    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    for row in diagnose(state, args.checkpoint, args.rows, args.seed):
         print(json.dumps(row), flush=True)
     if args.bias_episodes:
-        bias = value_bias(args.checkpoint, args.bias_episodes, args.bias_tail, args.seed)
+        bias = value_bias(state, args.checkpoint, args.bias_episodes, args.bias_tail, args.seed)
         print(json.dumps({"slice": "value bias (real episodes)", **bias}), flush=True)
 
 

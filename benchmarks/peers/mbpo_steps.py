@@ -113,7 +113,7 @@ def worker_ours(spec: dict) -> dict:
             "paper_schedule=false", *OURS_SETS[spec["config"]], f"random_steps={spec['warmup']}",
             "model_train_freq=250", "rollout_batch_size=100000", "num_elites=5", "ensemble_size=7",
             "model_patience=5", "model_weight_decay=0.00001", "model_stop_on=mse",
-            *spec.get("ours_set", [])]  # fmt: skip
+            *spec["ours_set"]]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(__file__).resolve().parents[2]
         argv = ["train", "--variant", "mbpo-sched", "--env", "gym-Hopper-v5", "--seed", "0",
