@@ -99,12 +99,12 @@ def window_seconds(timings: pd.DataFrame, end: int, window: int) -> tuple[float,
     """Training wall seconds of the env steps ``(end - window, end]`` (the difference of the
     cumulative ``time/train_wall_s``, evaluations left out) and that window's phase seconds
     (``time/*_s`` logged per evaluation interval)."""
-    at_end = timings[timings.env_step == end]
-    at_start = timings[(timings.env_step == end - window) & (timings.name == TRAIN_WALL)]
-    if at_start.empty or (at_end.name == TRAIN_WALL).sum() != 1:
+    wall = timings[timings.name == TRAIN_WALL].set_index("env_step").value
+    if end - window not in wall.index or end not in wall.index:
         raise ValueError(f"timings.csv has no {TRAIN_WALL} at env steps {end - window} and {end}")
-    seconds = float(at_end[at_end.name == TRAIN_WALL].value.iloc[0] - at_start.value.iloc[0])
-    rows = at_end[at_end.name.str.endswith("_s") & (at_end.name != TRAIN_WALL)]
+    seconds = float(wall[end] - wall[end - window])
+    rows = timings[(timings.env_step == end) & timings.name.str.endswith("_s")
+                   & (timings.name != TRAIN_WALL)]  # fmt: skip
     return seconds, {row.name: round(row.value, 2) for row in rows.itertuples()}
 
 

@@ -282,3 +282,16 @@ def mbrl_mbpo_config(overrides_name: str, seed: int, edit: Callable[[Any, Any], 
         "debug_mode": False, "algorithm": algorithm, "dynamics_model": dynamics,
         "overrides": overrides,
     })  # fmt: skip
+
+
+def mbrl_paper_hopper_edits(algorithm, overrides) -> None:
+    """Edit mbrl-lib's ``mbpo_hopper`` config to jannerm/mbpo's Hopper settings (the MBPO
+    paper's): G = 20, 256-wide SAC, target critic every update, learned temperature with
+    target entropy -1, real data ratio 0.05, uniformly random exploration."""
+    overrides.num_sac_updates_per_step = 20
+    overrides.sac_hidden_size = 256
+    overrides.sac_target_update_interval = 1
+    overrides.sac_automatic_entropy_tuning = True
+    overrides.sac_target_entropy = -1
+    algorithm.real_data_ratio = 0.05
+    algorithm.random_initial_explore = True

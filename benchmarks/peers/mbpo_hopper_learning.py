@@ -39,18 +39,12 @@ WARMUP = 5000
 
 
 def paper_config(algorithm, overrides, loop_steps: int) -> None:
-    """mbrl-lib's Hopper overrides edited to jannerm/mbpo's Hopper config."""
+    """mbrl-lib's Hopper overrides edited to jannerm/mbpo's Hopper config, for a whole run."""
+    _bench.mbrl_paper_hopper_edits(algorithm, overrides)
     algorithm.dataset_size = 125_000
     algorithm.initial_exploration_steps = WARMUP
-    algorithm.random_initial_explore = True
-    algorithm.real_data_ratio = 0.05
     algorithm.num_eval_episodes = 5
     overrides.num_steps = loop_steps
-    overrides.num_sac_updates_per_step = 20
-    overrides.sac_hidden_size = 256
-    overrides.sac_target_update_interval = 1
-    overrides.sac_automatic_entropy_tuning = True
-    overrides.sac_target_entropy = -1
 
 
 def main() -> None:

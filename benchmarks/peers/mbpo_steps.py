@@ -147,14 +147,8 @@ def worker_mbrl(spec: dict) -> dict:
         algorithm.dataset_size = overrides.num_steps
         overrides.num_steps = MBRL_FIRST_FIT + OFFSET + spec["window"] + 1  # loop steps only
         algorithm.initial_exploration_steps = spec["warmup"]
-        if spec["config"] == "paper":  # jannerm/mbpo's Hopper settings
-            overrides.num_sac_updates_per_step = 20
-            overrides.sac_hidden_size = 256
-            overrides.sac_target_update_interval = 1
-            overrides.sac_automatic_entropy_tuning = True
-            overrides.sac_target_entropy = -1
-            algorithm.real_data_ratio = 0.05
-            algorithm.random_initial_explore = True
+        if spec["config"] == "paper":
+            _bench.mbrl_paper_hopper_edits(algorithm, overrides)
 
     cfg = _bench.mbrl_mbpo_config("mbpo_hopper", 0, edit)
     clock = StepClock()

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "speed.py"
-
 
 @pytest.fixture(scope="module")
-def speed():
-    spec = importlib.util.spec_from_file_location("speed_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def speed(load_benchmark):
+    return load_benchmark("benchmarks/speed.py")
 
 
 def _timings(rows: list[tuple[int, str, float]]) -> pd.DataFrame:

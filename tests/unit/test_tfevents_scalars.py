@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import struct
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "peers" / "tfevents_scalars.py"
-
 
 @pytest.fixture(scope="module")
-def tfevents():
-    spec = importlib.util.spec_from_file_location("tfevents_scalars", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tfevents(load_benchmark):
+    return load_benchmark("benchmarks/peers/tfevents_scalars.py")
 
 
 def _varint(value: int) -> bytes:
