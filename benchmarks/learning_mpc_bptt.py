@@ -4,7 +4,10 @@
     python benchmarks/learning_mpc_bptt.py --task cartpole   # mpc-cem, cartpole swingup, 20k
     python benchmarks/learning_mpc_bptt.py --task bptt       # bptt-h5, Pendulum 15k and IP
     python benchmarks/learning_mpc_bptt.py --task cost       # ms/action: mpc-cem vs SAC, Hopper
-    [--seeds N] [--jobs J] [--threads T] [--out DIR]
+    [--seeds N] [--jobs J] [--threads T] [--out DIR] [--variant mpc-icem]
+
+``--variant`` trains another variant of the tier on a task's envs and budgets (e.g. mpc-icem
+on the mpc-cem tasks: issue 8's iCEM at equal return).
 
 Targets (issue 4): mpc-cem on InvertedPendulum-v5 >= 950 within 3k env steps in >= 4 of 5
 seeds; cartpole swingup is reported (return vs steps, 5 seeds, 20k steps); bptt-h5 on
@@ -38,6 +41,7 @@ def learning(args) -> None:
     out_root = Path(args.out)
     summary = {}
     for variant, env, budget, threshold, eval_every, seeds, needed in TASKS[args.task]:
+        variant = args.variant or variant
         seeds = args.seeds or seeds
         overrides = run_overrides(budget, eval_every, args.set)
 
@@ -104,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--task", choices=[*TASKS, "cost"], required=True)
     parser.add_argument("--seeds", type=int, default=None, help="override the task's seeds")
+    parser.add_argument("--variant", default=None, help="train this variant instead")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=30, help="actions timed (--task cost)")

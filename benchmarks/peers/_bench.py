@@ -295,3 +295,94 @@ def mbrl_paper_hopper_edits(algorithm, overrides) -> None:
     overrides.sac_target_entropy = -1
     algorithm.real_data_ratio = 0.05
     algorithm.random_initial_explore = True
+
+
+class Reached(Exception):
+    """Raised inside a peer's loop once an evaluation reaches the clock's threshold."""
+
+
+class ThresholdClock:
+    """Training seconds (evaluation episodes left out) and env steps at each evaluation.
+
+    The clock starts at the training env's first step. An evaluation is ``eval_episodes``
+    finished episodes of the eval env; each is kept in ``evals`` and passed to ``on_eval``.
+    """
+
+    def __init__(
+        self,
+        eval_episodes: int,
+        threshold: float | None = None,
+        on_eval: Callable[[dict], None] | None = None,
+    ):
+        self.eval_episodes = eval_episodes
+        self.threshold = threshold
+        self.on_eval = on_eval
+        self.start: float | None = None
+        self.train_steps = 0
+        self.eval_seconds = 0.0
+        self.episode_returns: list[float] = []
+        self.evals: list[dict] = []  # {env_step, train_seconds, return, wall_seconds}
+        self._episode_start = 0.0
+        self._episode_return = 0.0
+
+    def train_step(self) -> None:
+        if self.start is None:
+            self.start = time.perf_counter()
+        self.train_steps += 1
+
+    def eval_reset(self) -> None:
+        self._episode_start, self._episode_return = time.perf_counter(), 0.0
+
+    def eval_step(self, reward: float, done: bool) -> bool:
+        """Count one eval step; True when this completes an evaluation at the threshold."""
+        self._episode_return += float(reward)
+        if not done:
+            return False
+        self.eval_seconds += time.perf_counter() - self._episode_start
+        self.episode_returns.append(self._episode_return)
+        if len(self.episode_returns) < self.eval_episodes:
+            return False
+        mean = statistics.fmean(self.episode_returns)
+        self.episode_returns = []
+        now = time.perf_counter()
+        wall = now - (self.start or now)
+        entry = {"env_step": self.train_steps, "train_seconds": round(wall - self.eval_seconds, 2),
+                 "return": round(mean, 1), "wall_seconds": round(wall, 1)}  # fmt: skip
+        self.evals.append(entry)
+        if self.on_eval is not None:
+            self.on_eval(entry)
+        return self.threshold is not None and mean >= self.threshold
+
+    def result(self) -> dict:
+        """The first evaluation at the threshold (env steps, training seconds) and the curve."""
+        hit = None
+        if self.threshold is not None:
+            hit = next((e for e in self.evals if e["return"] >= self.threshold), None)
+        return {"reached": hit is not None,
+                "seconds_to_threshold": hit["train_seconds"] if hit else None,
+                "env_steps_to_threshold": hit["env_step"] if hit else None,
+                "curve": self.evals}  # fmt: skip
+
+
+def clocked(env, clock: ThresholdClock, is_eval: bool, stop_at_threshold: bool):
+    """Wrap ``env.step`` / ``env.reset`` (gym 0.26+ or gymnasium) to feed ``clock``; with
+    ``stop_at_threshold`` an evaluation at the threshold raises ``Reached``."""
+    step, reset = env.step, env.reset
+
+    def stepped(action):
+        out = step(action)
+        if is_eval:
+            done = bool(out[2] or out[3]) if len(out) == 5 else bool(out[2])
+            if clock.eval_step(out[1], done) and stop_at_threshold:
+                raise Reached
+        else:
+            clock.train_step()
+        return out
+
+    def reset_(*args, **kwargs):
+        if is_eval:
+            clock.eval_reset()
+        return reset(*args, **kwargs)
+
+    env.step, env.reset = stepped, reset_
+    return env

@@ -15,9 +15,11 @@ paper's budget; mbrl-lib would size it to ``num_steps``). Evaluation: 5 determin
 episodes after every 1000-step epoch, as ours.
 
 Writes ``DIR/returns.csv`` (env_step counted from the first exploration step, as our runs
-count, and the mean eval return), mbrl-lib's own logs in ``DIR/mbrl/`` and ``DIR/meta.json``
-(versions, threads, wall seconds). Each evaluation is appended as it happens, so a run cut
-short keeps what it measured.
+count, the mean eval return, wall seconds and training seconds: wall less the evaluation
+episodes, as our runs' ``time/train_wall_s``), mbrl-lib's own logs in ``DIR/mbrl/`` and
+``DIR/meta.json`` (versions, threads, wall seconds, the first evaluation >= 1000 and its
+training seconds: issue 8's time to threshold). Each evaluation is appended as it happens,
+so a run cut short keeps what it measured.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _bench  # noqa: E402
 
 WARMUP = 5000
+EVAL_EPISODES = 5
+THRESHOLD = 1000.0  # issue 8's time to threshold on Hopper
 
 
 def paper_config(algorithm, overrides, loop_steps: int) -> None:
@@ -43,7 +47,7 @@ def paper_config(algorithm, overrides, loop_steps: int) -> None:
     _bench.mbrl_paper_hopper_edits(algorithm, overrides)
     algorithm.dataset_size = 125_000
     algorithm.initial_exploration_steps = WARMUP
-    algorithm.num_eval_episodes = 5
+    algorithm.num_eval_episodes = EVAL_EPISODES
     overrides.num_steps = loop_steps
 
 
@@ -65,38 +69,21 @@ def main() -> None:
     (args.out / "mbrl").mkdir(parents=True, exist_ok=True)
     returns_path = args.out / "returns.csv"
     with returns_path.open("w", newline="") as f:
-        csv.writer(f).writerow(["env_step", "eval_return_mean", "n_episodes", "wall_s"])
+        csv.writer(f).writerow(["env_step", "eval_return_mean", "n_episodes", "wall_s", "train_s"])
 
     cfg = _bench.mbrl_mbpo_config(
         "mbpo_hopper", args.seed, lambda a, o: paper_config(a, o, args.steps - WARMUP)
     )
-    env = gym.make("Hopper-v4")
-    test_env = gym.make("Hopper-v4")
-    train_steps = [0]
+
+    def append(entry: dict) -> None:
+        with returns_path.open("a", newline="") as f:
+            csv.writer(f).writerow([entry["env_step"], entry["return"], EVAL_EPISODES,
+                                    entry["wall_seconds"], entry["train_seconds"]])  # fmt: skip
+
+    clock = _bench.ThresholdClock(EVAL_EPISODES, threshold=THRESHOLD, on_eval=append)
+    env = _bench.clocked(gym.make("Hopper-v4"), clock, is_eval=False, stop_at_threshold=False)
+    test_env = _bench.clocked(gym.make("Hopper-v4"), clock, is_eval=True, stop_at_threshold=False)
     start = time.perf_counter()
-    episode: list[float] = []
-    episodes: list[float] = []
-    step, test_step = env.step, test_env.step
-
-    def counted(action):
-        train_steps[0] += 1
-        return step(action)
-
-    def evaluated(action):
-        out = test_step(action)
-        episode.append(float(out[1]))
-        if out[2] or out[3]:
-            episodes.append(sum(episode))
-            episode.clear()
-            if len(episodes) == cfg.algorithm.num_eval_episodes:
-                with returns_path.open("a", newline="") as f:
-                    csv.writer(f).writerow([train_steps[0], round(sum(episodes) / len(episodes),
-                                            3), len(episodes), round(time.perf_counter() - start,
-                                            1)])  # fmt: skip
-                episodes.clear()
-        return out
-
-    env.step, test_env.step = counted, evaluated
     env.reset(seed=args.seed)
     test_env.reset(seed=args.seed + 1000)
     torch.manual_seed(args.seed)
@@ -106,9 +93,13 @@ def main() -> None:
         "script": "benchmarks/peers/mbpo_hopper_learning.py",
         "argv": sys.argv[1:],
         "seed": args.seed,
-        "env_steps": train_steps[0],
+        "env_steps": clock.train_steps,
         "threads": args.threads,
         "wall_seconds": round(time.perf_counter() - start, 1),
+        "time_to_threshold": {
+            "threshold": THRESHOLD,
+            **{k: v for k, v in clock.result().items() if k != "curve"},
+        },  # fmt: skip
         "versions": _bench.versions("mbrl", "torch", "numpy", "gymnasium", "mujoco"),
         "python": platform.python_version(),
         "host_cpus": os.cpu_count(),

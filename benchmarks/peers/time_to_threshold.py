@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import _bench
@@ -29,79 +28,6 @@ import _bench
 PEER = "mbrl"
 THRESHOLD = 950.0
 EVAL_EVERY = 250
-
-
-class Reached(Exception):
-    """Raised inside mbrl-lib's loop once an evaluation reaches the threshold."""
-
-
-class ThresholdClock:
-    """Training seconds (evaluations left out) and env steps at each evaluation."""
-
-    def __init__(self, eval_episodes: int):
-        self.eval_episodes = eval_episodes
-        self.start: float | None = None
-        self.train_steps = 0
-        self.eval_seconds = 0.0
-        self.episode_returns: list[float] = []
-        self.evals: list[dict] = []  # {env_step, train_seconds, return}
-        self._episode_start = 0.0
-        self._episode_return = 0.0
-
-    def train_step(self) -> None:
-        if self.start is None:
-            self.start = time.perf_counter()
-        self.train_steps += 1
-
-    def eval_reset(self) -> None:
-        self._episode_start, self._episode_return = time.perf_counter(), 0.0
-
-    def eval_step(self, reward: float, done: bool) -> bool:
-        """Count one eval step; True when this completes an evaluation at the threshold."""
-        self._episode_return += float(reward)
-        if not done:
-            return False
-        self.eval_seconds += time.perf_counter() - self._episode_start
-        self.episode_returns.append(self._episode_return)
-        if len(self.episode_returns) < self.eval_episodes:
-            return False
-        mean = statistics.fmean(self.episode_returns)
-        self.episode_returns = []
-        now = time.perf_counter()
-        seconds = now - (self.start or now) - self.eval_seconds
-        self.evals.append({"env_step": self.train_steps, "train_seconds": round(seconds, 2),
-                           "return": round(mean, 1)})  # fmt: skip
-        return mean >= THRESHOLD
-
-    def result(self) -> dict:
-        hit = next((e for e in self.evals if e["return"] >= THRESHOLD), None)
-        return {"reached": hit is not None,
-                "seconds_to_threshold": hit["train_seconds"] if hit else None,
-                "env_steps_to_threshold": hit["env_step"] if hit else None,
-                "curve": self.evals}  # fmt: skip
-
-
-def clocked(env, clock: ThresholdClock, is_eval: bool, stop_at_threshold: bool):
-    """Wrap ``env.step`` / ``env.reset`` to feed ``clock``."""
-    step, reset = env.step, env.reset
-
-    def stepped(action):
-        out = step(action)
-        if is_eval:
-            done = bool(out[2] or out[3]) if len(out) == 5 else bool(out[2])
-            if clock.eval_step(out[1], done) and stop_at_threshold:
-                raise Reached
-        else:
-            clock.train_step()
-        return out
-
-    def reset_(*args, **kwargs):
-        if is_eval:
-            clock.eval_reset()
-        return reset(*args, **kwargs)
-
-    env.step, env.reset = stepped, reset_
-    return env
 
 
 def worker_ours(spec: dict) -> dict:
@@ -112,14 +38,14 @@ def worker_ours(spec: dict) -> dict:
     import methods.common.training as training
     from methods.__main__ import main as cli
 
-    clock = ThresholdClock(eval_episodes=1)
+    clock = _bench.ThresholdClock(eval_episodes=1, threshold=THRESHOLD)
     made = []
     make_env = training.make_env
 
     def make_clocked(env_id):
         env = make_env(env_id)
         made.append(env)  # the run loop makes the train env first, the eval env next
-        return clocked(env, clock, is_eval=len(made) % 2 == 0, stop_at_threshold=False)
+        return _bench.clocked(env, clock, is_eval=len(made) % 2 == 0, stop_at_threshold=False)
 
     training.make_env = make_clocked
     root = Path(__file__).resolve().parents[2]
@@ -151,9 +77,9 @@ def worker_mbrl(spec: dict) -> dict:
             overrides.num_steps = spec["max_steps"]
 
     cfg = _bench.mbrl_mbpo_config("mbpo_inv_pendulum", spec["seed"], edit)
-    clock = ThresholdClock(eval_episodes=1)
-    env = clocked(gym.make("InvertedPendulum-v4"), clock, False, stop_at_threshold=True)
-    test_env = clocked(gym.make("InvertedPendulum-v4"), clock, True, stop_at_threshold=True)
+    clock = _bench.ThresholdClock(eval_episodes=1, threshold=THRESHOLD)
+    env = _bench.clocked(gym.make("InvertedPendulum-v4"), clock, False, stop_at_threshold=True)
+    test_env = _bench.clocked(gym.make("InvertedPendulum-v4"), clock, True, stop_at_threshold=True)
     seed = spec["seed"]
     env.reset(seed=seed)
     test_env.reset(seed=seed + 1)
@@ -162,7 +88,7 @@ def worker_mbrl(spec: dict) -> dict:
         try:
             mbrl.algorithms.mbpo.train(env, test_env, mbrl.env.termination_fns.inverted_pendulum,
                                        cfg, silent=True, work_dir=tmp)  # fmt: skip
-        except Reached:
+        except _bench.Reached:
             pass
     return {**clock.result(), "versions": _bench.versions("mbrl", "torch", "gymnasium", "mujoco")}
 
