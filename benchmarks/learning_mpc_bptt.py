@@ -37,6 +37,21 @@ TASKS = {
 }
 
 
+def planner_cost(run_dir: Path) -> dict:
+    """An MPC run's mean model evaluations (candidates x particles x horizon) and median
+    planning ms per action over its evaluation intervals; empty for other methods."""
+    import pandas as pd
+
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    evals = metrics[metrics.name == "mpc/model_evals_per_action"].value
+    if evals.empty:
+        return {}
+    timings = pd.read_csv(run_dir / "timings.csv")
+    plan_ms = timings[timings.name == "time/plan_ms_per_action"].value
+    return {"model_evals_per_action": round(float(evals.mean()), 1),
+            "plan_ms_per_action_median": round(float(plan_ms.median()), 2)}  # fmt: skip
+
+
 def learning(args) -> None:
     out_root = Path(args.out)
     summary = {}
@@ -47,7 +62,7 @@ def learning(args) -> None:
 
         rows = run_seeds(variant, env, range(seeds), out_root, args.config,
                          args.threads, args.jobs, overrides, threshold, budget,
-                         device=args.device)  # fmt: skip
+                         extra=planner_cost, device=args.device)  # fmt: skip
         entry = {"successes": success_count(rows), "seeds": seeds}
         if needed is not None:
             entry.update(needed=needed, passed=entry["successes"] >= needed)

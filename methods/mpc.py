@@ -61,12 +61,16 @@ class Config(RunSettings, ModelSettings):
     noise_beta: float = 2.0  # iCEM: colored-noise exponent (0 = white noise as CEM)
     population_decay: float = 1.25  # iCEM: population shrinks by this factor per iteration
     keep_elites: float = 0.3  # iCEM: fraction of elites carried to the next iteration / step
+    icem_execute: str = "best"  # iCEM: execute the best sequence scored (the paper) or the
+    #                             final mean (as CEM; robust where many plans tie, e.g. +1 per step)
     eval_episodes: int = 1
     random_steps: int = 200
 
     def validate(self, spec: EnvSpec) -> None:
         RunSettings.validate(self, spec)
         self.validate_model()
+        if self.icem_execute not in ("best", "mean"):
+            raise UserError(f"'icem_execute' must be 'best' or 'mean', got {self.icem_execute!r}")
         if self.optimiser not in OPTIMISERS:
             raise UserError(f"'optimiser' must be one of {OPTIMISERS}, got {self.optimiser!r}")
         require_positive(self, "horizon", "population", "cem_elites", "iterations", "particles")
@@ -146,11 +150,14 @@ def icem(
     decay: float = 1.25,
     keep_fraction: float = 0.3,
     carried: torch.Tensor | None = None,
+    execute: str = "best",
 ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Improved CEM (Pinneri et al. 2020): colored-noise samples, a population decaying by
     ``decay`` per iteration, a fraction of elites kept across iterations (and, through
-    ``carried``, across time steps), the mean added in the last iteration; returns the best
-    sequence found (H, A), the elites to carry (shifted by the caller), candidates scored."""
+    ``carried``, across time steps), the mean added in the last iteration; returns the
+    sequence to execute (H, A): the best one scored (``execute="best"``, as the paper) or the
+    final mean (``"mean"``, as CEM), the elites to carry (shifted by the caller), and how
+    many candidates it scored."""
     mean = init_mean.clone()
     std = torch.full_like(mean, init_std)
     best, best_score, kept, scored = None, -float("inf"), carried, 0
@@ -172,7 +179,7 @@ def icem(
         kept = elite_set
         mean = smoothing * mean + (1 - smoothing) * elite_set.mean(0)
         std = smoothing * std + (1 - smoothing) * elite_set.std(0, unbiased=False)
-    return best, kept[:n_keep], scored
+    return (mean if execute == "mean" else best), kept[:n_keep], scored
 
 
 def random_shooting(
@@ -296,7 +303,7 @@ class MPCAgent:
         plan, self.carried, scored = icem(
             objective, warm, cfg.population, cfg.cem_elites, cfg.iterations, cfg.smoothing,
             cfg.init_std, self.gen, cfg.noise_beta, cfg.population_decay, cfg.keep_elites,
-            carried,
+            carried, cfg.icem_execute,
         )  # fmt: skip
         return plan, scored
 

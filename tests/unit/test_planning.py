@@ -61,6 +61,31 @@ def test_icem_converges_with_fewer_evaluations_than_cem():
     assert carried.shape[1:] == (3, 2)
 
 
+def test_icem_can_execute_its_final_mean():
+    """execute="mean" returns the sampling mean after the last iteration (as CEM), which a
+    quadratic pulls to the target; "best" returns a sequence that was scored."""
+    from methods.mpc import icem
+
+    target = torch.tensor([[0.3, -0.5], [0.8, 0.1], [-0.2, 0.6]])
+    scored_sequences = []
+
+    def objective(candidates):
+        scored_sequences.append(candidates)
+        return quadratic_objective(target)(candidates)
+
+    plans = {}
+    for execute in ("best", "mean"):
+        scored_sequences.clear()
+        gen = torch.Generator().manual_seed(0)
+        plans[execute], _, _ = icem(objective, torch.zeros(3, 2), population=100, elites=10,
+                                    iterations=5, smoothing=0.1, init_std=0.5, generator=gen,
+                                    beta=0.0, execute=execute)  # fmt: skip
+        assert float((plans[execute] - target).abs().max()) < 0.15
+        was_scored = any(bool((c == plans[execute]).all(-1).all(-1).any())
+                         for c in scored_sequences)  # fmt: skip
+        assert was_scored == (execute == "best")
+
+
 def test_bf16_planning_scores_rank_candidates_as_fp32_does():
     """planning_precision=bf16 runs the model's matmuls in bfloat16; the candidates' scores
     must stay close to fp32's, in float32, and rank the candidates alike."""
@@ -118,3 +143,19 @@ def test_cuda_graph_search_replays_the_eager_search():
     torch.testing.assert_close(score, eager_score, rtol=1e-4, atol=1e-4)
     again, _ = captured(obs, warm)
     assert not torch.equal(again, plan)  # the registered generators advanced
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"icem_execute": "median"}, "'icem_execute' must be 'best' or 'mean'"),
+        ({"optimiser": "mppi"}, "'optimiser' must be one of"),
+    ],
+)
+def test_bad_planner_settings_are_refused(overrides, message):
+    from methods.common.envs import get_spec
+    from methods.common.errors import UserError
+    from methods.mpc import Config
+
+    with pytest.raises(UserError, match=message):
+        Config(**overrides).validate(get_spec("gym-Pendulum-v1"))
