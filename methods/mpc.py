@@ -43,7 +43,7 @@ Objective = Callable[[torch.Tensor], torch.Tensor]
 class Config(RunSettings, ModelSettings):
     """MPC settings: run budget + model + planner (PETS defaults)."""
 
-    optimiser: str = "cem"  # cem | rs
+    optimiser: str = "cem"  # cem | rs | icem
     horizon: int = 30
     population: int = 500
     cem_elites: int = 50
