@@ -1,7 +1,7 @@
 """Is mpc-cem on InvertedPendulum limited by its planner or by its data? Prints one JSON line.
 
     python benchmarks/mpc_data_diagnosis.py [--oracle-steps 1000] [--noise 0.3]
-        [--episodes 3] [--max-steps 300] [--precision bf16]
+        [--episodes 3] [--max-steps 300] [--precision bf16] [--variant mpc-icem --set K=V]
 
 Fits the default tier's ensemble on (a) ``--random-steps`` uniformly random transitions
 only, and (b) the same plus ``--oracle-steps`` transitions of the oracle planner (CEM on
@@ -10,7 +10,8 @@ the true simulator, the default tier's ``mpc-oracle``) with Gaussian action nois
 runs the default tier's ``mpc-cem`` planner on each model for ``--episodes`` closed-loop
 episodes (same reset seeds, no refits). If (b) balances and (a) does not, the planner and
 the model class are able to control the pendulum and what mpc-cem's learning loop lacks
-within its budget is data near the balancing region.
+within its budget is data near the balancing region. ``--variant`` and ``--set`` diagnose
+another planner of the tier the same way (e.g. ``mpc-icem`` with ``icem_execute=best``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from _data import collect
+from _runs import add_set_option
 
 from methods.common.buffer import ReplayBuffer
-from methods.common.config import load_config_file, resolve
+from methods.common.config import load_config_file, parse_set_options, resolve
 from methods.common.envs import make_env
 from methods.common.training import offline_context
 from methods.mpc import Config, MPCAgent
@@ -64,11 +66,14 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=300)
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="bf16")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--variant", default="mpc-cem", help="the tier's planner to diagnose")
+    add_set_option(parser, "icem_execute=best")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     file_cfg = load_config_file(Path(__file__).resolve().parents[1] / "config" / "config.yaml")
     keys = all_config_keys()
-    cfg = resolve(Config, ENV, "mpc-cem", file_cfg, {"planning_precision": args.precision}, keys)
+    overrides = {"planning_precision": args.precision, **parse_set_options(args.set)}
+    cfg = resolve(Config, ENV, args.variant, file_cfg, overrides, keys)
     oracle_cfg = resolve(Config, ENV, "mpc-oracle", file_cfg, {}, keys)
     ctx = offline_context(ENV, "diagnosis", 4, 1)
     oracle = MPCAgent(ctx, oracle_cfg)
