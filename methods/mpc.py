@@ -91,6 +91,22 @@ class Config(RunSettings, ModelSettings):
 PLANNING_MODES = ("TSinf", "TS1", "mean")
 PRECISIONS = ("fp32", "bf16")
 ORACLE_ENVS = ("gym-Pendulum-v1", "gym-InvertedPendulum-v5", "dmc-cartpole-swingup")
+ROLES = ("train", "eval")
+
+
+@dataclass
+class WarmStart:
+    """What the planner carries from one action to the next within an episode: the last
+    plan (H, A), shifted to warm-start the next search, and iCEM's kept elites (K, H, A).
+    Training and evaluation episodes each have their own, so an evaluation neither starts
+    from the training episode's plan nor leaves its own plan to the training episode."""
+
+    plan: torch.Tensor
+    carried: torch.Tensor | None = None
+
+    def reset(self) -> None:
+        self.plan.zero_()
+        self.carried = None
 
 
 def cem(
@@ -233,8 +249,8 @@ class MPCAgent:
                                   ctx.seeds.torch_gen["rollout"])  # fmt: skip
         self.model_env.count_guards = False  # nobody reads them (and a graph must not chain them)
         self.model_trained = cfg.oracle
-        self.plan = torch.zeros(cfg.horizon, ctx.act_dim, device=ctx.device)
-        self.carried: torch.Tensor | None = None  # iCEM elites kept across time steps
+        self.warm = {role: WarmStart(torch.zeros(cfg.horizon, ctx.act_dim, device=ctx.device))
+                     for role in ROLES}  # fmt: skip
         self.simulator = SimulatorCopy(ctx.env_id) if cfg.oracle else None
         self.real_env = self.eval_env = None  # given by the loop (attach_envs)
         self.buffer: ReplayBuffer | None = None
@@ -284,10 +300,13 @@ class MPCAgent:
         cfg = self.cfg
         return cfg.population * (cfg.iterations if cfg.optimiser == "cem" else 1)
 
-    def optimise(self, objective: Objective, warm: torch.Tensor) -> tuple[torch.Tensor, int]:
+    def optimise(
+        self, objective: Objective, warm: torch.Tensor, memory: WarmStart | None = None
+    ) -> tuple[torch.Tensor, int]:
         """The configured optimiser's best sequence (H, A) for ``objective``, warm-started at
         ``warm`` (H, A), and how many candidates it scored. iCEM also updates the elites it
-        carries to the next step (shifted by one step, padded with a zero action)."""
+        carries to the next step in ``memory`` (shifted by one step, padded with a zero
+        action; default: the training episode's)."""
         cfg = self.cfg
         if cfg.optimiser == "cem":
             plan = cem(objective, warm, cfg.population, cfg.cem_elites, cfg.iterations,
@@ -297,10 +316,12 @@ class MPCAgent:
             plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim, cfg.population,
                                    self.gen, self.device)  # fmt: skip
             return plan, self.fixed_candidates()
+        memory = self.warm["train"] if memory is None else memory
         carried = None
-        if self.carried is not None:
-            carried = torch.cat([self.carried[:, 1:], torch.zeros_like(self.carried[:, :1])], 1)
-        plan, self.carried, scored = icem(
+        if memory.carried is not None:
+            carried = torch.cat([memory.carried[:, 1:], torch.zeros_like(memory.carried[:, :1])],
+                                1)  # fmt: skip
+        plan, memory.carried, scored = icem(
             objective, warm, cfg.population, cfg.cem_elites, cfg.iterations, cfg.smoothing,
             cfg.init_std, self.gen, cfg.noise_beta, cfg.population_decay, cfg.keep_elites,
             carried, cfg.icem_execute,
@@ -322,7 +343,7 @@ class MPCAgent:
         if self._captured is None:
             self._captured = CapturedFunction(
                 self.search,
-                (torch.zeros(1, self.ctx.obs_dim, device=self.device), self.plan),
+                (torch.zeros(1, self.ctx.obs_dim, device=self.device), self.warm["train"].plan),
                 generators=(self.gen, self.model_env.generator),
             )
         return self._captured
@@ -338,14 +359,17 @@ class MPCAgent:
                   file=sys.stderr)  # fmt: skip
             return None
 
-    def plan_action(self, obs: np.ndarray, env=None) -> np.ndarray:
+    def plan_action(self, obs: np.ndarray, env=None, role: str = "train") -> np.ndarray:
+        """The first action of a plan from ``obs``, warm-started from the ``role``'s episode
+        (``train`` or ``eval``); ``env`` is the real env the oracle copies its state from."""
         start = time.perf_counter()
         cfg = self.cfg
+        memory = self.warm[role]
         obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device).unsqueeze(0)
-        warm = torch.cat([self.plan[1:], torch.zeros_like(self.plan[:1])])
+        warm = torch.cat([memory.plan[1:], torch.zeros_like(memory.plan[:1])])
         if self.use_graph and (captured := self.try_capture()) is not None:
             plan, planned = captured(obs_t, warm)
-            self.plan = plan.clone()
+            memory.plan = plan.clone()
             scored = self.fixed_candidates()
         else:
             if self.simulator is not None:
@@ -353,9 +377,9 @@ class MPCAgent:
                 objective = self.simulator.returns
             else:
                 objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
-            self.plan, scored = self.optimise(objective, warm)
-            planned = objective(self.plan.unsqueeze(0))[0]
-        action, planned = self.plan[0].cpu().numpy(), float(planned)  # waits for the GPU
+            memory.plan, scored = self.optimise(objective, warm, memory)
+            planned = objective(memory.plan.unsqueeze(0))[0]
+        action, planned = memory.plan[0].cpu().numpy(), float(planned)  # waits for the GPU
         self.plan_ms.append(1000.0 * (time.perf_counter() - start))
         particles = 1 if self.simulator is not None else self.model_particles()
         self.stats.setdefault("mpc/model_evals_per_action", []).append(
@@ -374,11 +398,13 @@ class MPCAgent:
         return self.plan_action(obs, self.real_env)
 
     def eval_act(self, obs: np.ndarray) -> np.ndarray:
-        return self.plan_action(obs, self.eval_env)
+        return self.plan_action(obs, self.eval_env, "eval")
+
+    def on_eval_reset(self, obs: np.ndarray) -> None:
+        self.warm["eval"].reset()
 
     def on_reset(self, obs: np.ndarray) -> None:
-        self.plan.zero_()
-        self.carried = None
+        self.warm["train"].reset()
         if self.pending_fit and self.buffer is not None and not self.cfg.oracle:
             stats, seconds = self.trainer.fit(self.buffer)
             for key, value in stats.items():

@@ -92,7 +92,8 @@ class Agent(Protocol):
         """Train after the step-th real transition was stored."""
 
     def on_reset(self, obs: np.ndarray) -> None:
-        """A real episode started at ``obs``."""
+        """A real episode started at ``obs``. (Optional: ``on_eval_reset(obs)``, called when
+        an evaluation episode starts, for agents that carry state from action to action.)"""
 
     def pop_metrics(self) -> tuple[dict[str, float], dict[str, float]]:
         """(deterministic metrics, wall-clock timings) since the last call."""
@@ -119,9 +120,12 @@ def evaluate(
     returns = np.zeros(episodes)
     starts = []
     n_actions, act_seconds = 0, 0.0
+    eval_reset = getattr(agent, "on_eval_reset", None)
     for episode in range(episodes):
         obs, _ = eval_env.reset(seed=seed + episode)
         starts.append(obs)
+        if eval_reset is not None:
+            eval_reset(obs)
         done = False
         while not done:
             start = time.perf_counter()

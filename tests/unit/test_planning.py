@@ -113,6 +113,48 @@ def test_bf16_planning_scores_rank_candidates_as_fp32_does():
     assert torch.corrcoef(torch.stack([ranks_a, ranks_b]))[0, 1] > 0.95
 
 
+@pytest.mark.parametrize("optimiser", ["cem", "icem"])
+def test_evaluation_keeps_its_warm_start_apart_from_the_training_episode(optimiser):
+    """An evaluation between two actions of a training episode must neither start from the
+    training plan nor leave its own plan (or iCEM's kept elites) to the training episode:
+    each evaluation episode starts from a zero plan, and the training memory is untouched."""
+    import gymnasium as gym
+
+    from methods.common.envs import make_env
+    from methods.common.training import evaluate, offline_context
+    from methods.mpc import Config, MPCAgent
+
+    torch.manual_seed(0)
+    ctx = offline_context("gym-Pendulum-v1", "t", 3, 1)
+    agent = MPCAgent(ctx, Config(optimiser=optimiser, horizon=4, population=16, cem_elites=4,
+                                 iterations=2, particles=1, propagation="mean"))  # fmt: skip
+    agent.model.input_norm.fit(torch.randn(200, 4))
+    agent.model.target_norm.fit(torch.randn(200, 4) * 0.1)
+    obs = torch.tensor([1.0, 0.0, 0.5]).numpy()
+    agent.on_reset(obs)
+    agent.plan_action(obs)
+    train = agent.warm["train"]
+    plan, carried = train.plan.clone(), None if train.carried is None else train.carried.clone()
+    assert plan.abs().sum() > 0
+
+    starts = []
+    original = agent.on_eval_reset
+
+    def spy(first_obs):
+        original(first_obs)
+        starts.append(agent.warm["eval"].plan.abs().sum().item())
+
+    agent.on_eval_reset = spy
+    agent.warm["eval"].plan.fill_(0.7)  # a leftover from an earlier evaluation
+    env = gym.wrappers.TimeLimit(make_env("gym-Pendulum-v1"), max_episode_steps=5)
+    returns, _, _ = evaluate(agent, env, episodes=2, seed=0)
+    assert len(returns) == 2 and starts == [0.0, 0.0]  # reset before each episode
+    assert agent.warm["eval"].plan.abs().sum() > 0  # the evaluation planned in its own memory
+    assert torch.equal(train.plan, plan)
+    if carried is not None:
+        assert torch.equal(train.carried, carried)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
 def test_cuda_graph_search_replays_the_eager_search():
     """The captured planner (one CUDA graph per action) computes what the eager search
@@ -126,7 +168,7 @@ def test_cuda_graph_search_replays_the_eager_search():
     assert agent.use_graph
     agent.model.input_norm.fit(torch.randn(500, 4, device="cuda"))
     agent.model.target_norm.fit(torch.randn(500, 4, device="cuda") * 0.1)
-    obs, warm = torch.tensor([[1.0, 0.0, 0.0]], device="cuda"), agent.plan.clone()
+    obs, warm = torch.tensor([[1.0, 0.0, 0.0]], device="cuda"), agent.warm["train"].plan.clone()
     captured = agent.captured_search()
 
     def reseed():
