@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks of one device session (about 9 minutes on one H100/H200 + 16 cores):
-#   1. speed.py and the MPC-vs-SAC ms/action on CUDA, with the GPU to themselves;
+#   0. the CUDA-only tests: captured planner search and SAC update equal the eager ones;
+#   1. speed.py (SAC update eager and as a CUDA graph) and the MPC-vs-SAC ms/action on
+#      CUDA, with the GPU to themselves;
 #   2. every method family of the smoke tier trains on CUDA and writes the full run contract;
 #   3. determinism on CUDA: the same seed twice, byte-compared (sac, mbpo-k5, mpc-cem);
 #   4. learning (issue 4) in the background, on the GPU: mpc-cem on InvertedPendulum
@@ -13,6 +15,14 @@ LEARN_SECONDS=${1:-400}
 WORK=/tmp/gpu_work
 mkdir -p "$OUT" "$WORK"
 source "$(dirname "$0")/gpu_env.sh"
+
+echo "== 0. the CUDA graphs replay the eager computations (planner search, SAC update)"
+if $PY -c "import pytest" 2>/dev/null; then
+    timeout 120 $PY -m pytest -q -p no:cacheprovider tests/unit/test_sac_agent.py \
+        tests/unit/test_planning.py -k "cuda or captured" 2>&1 | tail -15 | tee "$OUT/graphs_cuda.txt"
+else
+    echo "pytest missing on this image: carry its wheel in .whl/" | tee "$OUT/graphs_cuda.txt"
+fi
 
 echo "== 1. speed on cuda (GPU alone)"
 timeout 150 $PY benchmarks/speed.py --device cuda --repeats 3 | tee "$OUT/speed_cuda.jsonl"

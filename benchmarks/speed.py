@@ -5,7 +5,8 @@
 - ensemble train step: 7 members x (4 x 200), batch 256 per member, Hopper dims (11 + 3),
   fp32 and bf16 (``model_precision``)
 - ensemble inference: all 7 members on 100k states
-- SAC updates per second: Hopper dims, 256 x 256, batch 256, fp32 and bf16 (``sac_precision``)
+- SAC updates per second: Hopper dims, 256 x 256, batch 256, fp32 and bf16 (``sac_precision``);
+  on CUDA also replayed as CUDA graphs (``cuda_graphs``)
 - MBPO env steps per second: mbpo-sched on Hopper-v5 at the paper tier's config
   (config/paper.yaml: G = 20, 7/5 ensemble, 100k rollouts per 250 steps), over two windows
   of 1000 steps after the 5000 random warm-up steps: the first holds the from-scratch model
@@ -81,9 +82,10 @@ def ensemble_inference(device: torch.device) -> float:
     return timed(infer, 3, device)
 
 
-def sac_update(device: torch.device, precision: str = "fp32") -> float:
+def sac_update(device: torch.device, precision: str = "fp32", graphs: bool = False) -> float:
     gen = torch.Generator(device=device).manual_seed(0)
-    agent = SACAgent(OBS, ACT, SACParams(sac_precision=precision), device, gen)
+    params = SACParams(sac_precision=precision, cuda_graphs=graphs)
+    agent = SACAgent(OBS, ACT, params, device, gen)
     buf = ReplayBuffer(OBS, ACT, 10_000, device, gen)
     n = 10_000
     buf.add_batch(torch.randn(n, OBS), torch.rand(n, ACT) * 2 - 1, torch.randn(n),
@@ -168,6 +170,11 @@ def main() -> None:
     device = torch.device(args.device)
     context = {"device": str(device), "threads": args.threads, "torch": torch.__version__}
 
+    graphed = [  # the SAC update replayed as one CUDA graph (``cuda_graphs``), CUDA only
+        ("sac_update_256x256_b256_graph", partial(sac_update, graphs=True), "updates_per_s", None),
+        ("sac_update_256x256_b256_bf16_graph", partial(sac_update, precision="bf16", graphs=True),
+         "updates_per_s", None),
+    ] if device.type == "cuda" else []  # fmt: skip
     for name, fn, unit, scale in [
         ("ensemble_train_step_7x4x200_b256", ensemble_train_step, "ms", 1000.0),
         ("ensemble_train_step_7x4x200_b256_bf16", partial(ensemble_train_step, precision="bf16"),
@@ -176,6 +183,7 @@ def main() -> None:
         ("sac_update_256x256_b256", sac_update, "updates_per_s", None),
         ("sac_update_256x256_b256_bf16", partial(sac_update, precision="bf16"), "updates_per_s",
          None),
+        *graphed,
     ]:  # fmt: skip
         values = [fn(device) for _ in range(args.repeats)]
         value = statistics.median(values)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -10,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from methods.common.buffer import Batch
+from methods.common.cuda_graph import CapturedFunction, graphs_available
 from methods.common.ensemble import EnsembleLinear
 from methods.common.optim import adam
 from methods.common.precision import at_least_fp32, fp32_region
@@ -34,6 +37,8 @@ class SACParams:
     target_entropy: float | None = None  # ... unless given here directly
     sac_precision: str = "fp32"  # bf16: the hidden layers' matmuls of the update in bfloat16
     # (autocast); output layers, losses, weights and Adam stay fp32
+    cuda_graphs: bool = False  # on CUDA, replay each update (losses, backward, Adam, target
+    # lerp) as one CUDA graph; off until it is measured on a GPU (benchmarks/speed.py)
 
 
 class Actor(nn.Module):
@@ -132,8 +137,18 @@ class SACAgent(nn.Module):
         )
         self._critic_params = list(self.critic.parameters())
         self._target_params = list(self.critic_target.parameters())
-        self._stats_sum: torch.Tensor | None = None
+        self._stats_sum: torch.Tensor | None = None  # (len(STAT_NAMES),) summed over updates
         self._n_stats = 0
+        self._captured: CapturedFunction | None = None  # the graphed update, at first use
+        self.use_graph = getattr(params, "cuda_graphs", False) and graphs_available(
+            torch.device(device)
+        )
+
+    def __getstate__(self) -> dict:
+        """Pickled (checkpoints) without the captured graph; it is captured again on use."""
+        state = self.__dict__.copy()
+        state["_captured"] = None
+        return state
 
     @property
     def bf16(self) -> bool:
@@ -157,9 +172,20 @@ class SACAgent(nn.Module):
         As in softlearning (the SAC that MBPO used), the three losses are built from the
         same pre-update parameters and stepped together: one backward pass and one fused
         Adam step. The actor's loss sees the critics through detached weights, so it moves
-        only the actor.
+        only the actor. With ``cuda_graphs`` on CUDA the step replays as one CUDA graph.
         """
-        with torch.autocast(batch.obs.device.type, torch.bfloat16, enabled=self.bf16):
+        if self.use_graph and self.optimizer.state and (captured := self._try_capture(batch)):
+            captured(*batch)  # (the first update runs eagerly: it creates Adam's state)
+        else:
+            self._step(*batch)
+        self._n_stats += 1
+
+    def _step(self, *fields: torch.Tensor, graphed: bool = False) -> tuple[torch.Tensor, ...]:
+        """``update``'s tensor work on ``Batch`` fields; returns the stats sum (pure tensor
+        work when ``graphed``: autocast's weight cache is off inside a graph)."""
+        batch = Batch(*fields)
+        with torch.autocast(batch.obs.device.type, torch.bfloat16, enabled=self.bf16,
+                            cache_enabled=False if graphed else None):  # fmt: skip
             losses = self._losses(batch)
         self.optimizer.zero_grad(set_to_none=True)
         sum(losses[:3]).backward()
@@ -167,8 +193,53 @@ class SACAgent(nn.Module):
         with torch.no_grad():
             torch._foreach_lerp_(self._target_params, self._critic_params, self.params.tau)
             stats = torch.stack([losses[0], losses[1], *losses[3:]])  # STAT_NAMES
-        self._stats_sum = stats if self._stats_sum is None else self._stats_sum + stats
-        self._n_stats += 1
+            if self._stats_sum is None:
+                self._stats_sum = torch.zeros_like(stats)
+            self._stats_sum.add_(stats)
+        return (self._stats_sum,)
+
+    def _training_state(self) -> list[torch.Tensor]:
+        """Every tensor an update changes in place: weights (target critic included), Adam's
+        moments and steps, the stats sum."""
+        tensors = [*self.parameters(), self._stats_sum]
+        for state in self.optimizer.state.values():
+            tensors += [v for v in state.values() if isinstance(v, torch.Tensor)]
+        return tensors
+
+    def _capture(self, batch: Batch) -> CapturedFunction:
+        """The update as one CUDA graph, after the first (eager) update. Capturing runs one
+        warm-up update; its effects are undone, so the first replay starts from the weights,
+        Adam moments and generator state an eager update would have started from."""
+        saved = self._training_state()
+        backup = [t.detach().clone() for t in saved]
+        generator_state = self.generator.get_state() if self.generator is not None else None
+        for group in self.optimizer.param_groups:
+            group["capturable"] = True  # fused Adam keeps its steps on the GPU already
+        with warnings.catch_warnings():  # the warm-up update runs uncaptured, as intended
+            warnings.filterwarnings("ignore", message=".*capturable=True.*")
+            captured = CapturedFunction(
+                lambda *fields: self._step(*fields, graphed=True), tuple(batch),
+                generators=(self.generator,) if self.generator is not None else (),
+            )  # fmt: skip
+        with torch.no_grad():
+            for tensor, value in zip(saved, backup, strict=True):
+                tensor.copy_(value)
+        if generator_state is not None:
+            self.generator.set_state(generator_state)
+        return captured
+
+    def _try_capture(self, batch: Batch) -> CapturedFunction | None:
+        """The captured update, or None where capture fails (updates go on eagerly, said
+        once on stderr)."""
+        if self._captured is None:
+            try:
+                self._captured = self._capture(batch)
+            except RuntimeError as err:
+                self.use_graph = False
+                print(f"warning: the SAC update's CUDA graph capture failed, updating "
+                      f"eagerly: {err}", file=sys.stderr)  # fmt: skip
+                return None
+        return self._captured
 
     def _losses(self, batch: Batch) -> tuple[torch.Tensor, ...]:
         """Critic, actor and temperature losses, then alpha, entropy and mean Q for stats."""
@@ -193,5 +264,6 @@ class SACAgent(nn.Module):
         if not self._n_stats:
             return {}
         values = (self._stats_sum / self._n_stats).tolist()
-        self._stats_sum, self._n_stats = None, 0
+        self._stats_sum.zero_()  # in place: a captured update adds into this tensor
+        self._n_stats = 0
         return {f"sac/{k}": v for k, v in zip(STAT_NAMES, values, strict=True)}

@@ -49,3 +49,72 @@ def test_bf16_update_tracks_the_fp32_update():
     torch.testing.assert_close(q16, q32, rtol=0.05, atol=0.02)
     torch.testing.assert_close(bf16.actor.deterministic(obs), fp32.actor.deterministic(obs),
                                rtol=0.05, atol=0.02)  # fmt: skip
+
+
+def test_stats_are_the_mean_since_the_last_pop():
+    """pop_stats averages the updates since the previous pop (the sum is reset in place, as
+    a captured update keeps adding into the same tensor): popping after each of two updates
+    gives s1 and s2, one pop after both gives their mean."""
+
+    def run(pops: list[int]) -> list[dict[str, float]]:
+        torch.manual_seed(0)
+        agent = SACAgent(11, 3, SACParams(), generator=torch.Generator().manual_seed(2))
+        gen, out = torch.Generator().manual_seed(1), []
+        for i in range(2):
+            agent.update(_batch(gen))
+            if i in pops:
+                out.append(agent.pop_stats())
+        assert agent.pop_stats() == {}
+        return out
+
+    s1, s2 = run([0, 1])
+    (mean,) = run([1])
+    assert s1 != s2
+    for key in s1:
+        assert mean[key] == pytest.approx((s1[key] + s2[key]) / 2, rel=1e-5), key
+
+
+def test_cuda_graphs_option_changes_nothing_on_cpu_and_checkpoints_drop_the_graph(tmp_path):
+    """On CPU ``cuda_graphs`` is ignored (the same bytes); a pickled agent leaves its captured
+    graph behind (checkpoints; it is captured again after resuming)."""
+    agents = []
+    for graphs in (False, True):
+        torch.manual_seed(0)
+        agent = SACAgent(11, 3, SACParams(cuda_graphs=graphs),
+                         generator=torch.Generator().manual_seed(2))  # fmt: skip
+        gen = torch.Generator().manual_seed(1)
+        for _ in range(3):
+            agent.update(_batch(gen))
+        agents.append(agent)
+    assert not agents[1].use_graph
+    for name, value in agents[0].state_dict().items():
+        assert torch.equal(value, agents[1].state_dict()[name]), name
+    agents[1]._captured = lambda *fields: fields  # stands in for a graph: not picklable
+    torch.save(agents[1], tmp_path / "agent.pt")
+    loaded = torch.load(tmp_path / "agent.pt", weights_only=False)
+    assert loaded._captured is None and agents[1]._captured is not None
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_captured_update_replays_the_eager_update(precision):
+    """With ``cuda_graphs`` the updates (first eager, then captured and replayed) give the
+    weights, Adam moments and stats of eager updates from the same seeds: the capture's
+    warm-up update is undone and the registered generator draws the same noise."""
+    agents = []
+    for graphs in (False, True):
+        torch.manual_seed(0)
+        agent = SACAgent(11, 3, SACParams(cuda_graphs=graphs, sac_precision=precision),
+                         "cuda", torch.Generator("cuda").manual_seed(2))  # fmt: skip
+        gen = torch.Generator().manual_seed(1)
+        for _ in range(5):
+            agent.update(Batch(*(x.cuda() for x in _batch(gen))))
+        agents.append(agent)
+    eager, graphed = agents
+    assert graphed.use_graph and graphed._captured is not None
+    for name, value in eager.state_dict().items():
+        torch.testing.assert_close(graphed.state_dict()[name], value, rtol=1e-5, atol=1e-6,
+                                   msg=name)  # fmt: skip
+    stats_eager, stats_graphed = eager.pop_stats(), graphed.pop_stats()
+    for key, value in stats_eager.items():
+        assert abs(stats_graphed[key] - value) <= 1e-4 * max(1.0, abs(value)), key
