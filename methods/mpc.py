@@ -29,9 +29,10 @@ import torch
 from methods.common.buffer import ReplayBuffer
 from methods.common.cuda_graph import CapturedFunction, graphs_available
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
-from methods.common.envs import EnvSpec, get_sim_state, make_env, set_sim_state
+from methods.common.envs import EnvSpec
 from methods.common.errors import UserError, require_positive
 from methods.common.model_env import ModelEnv
+from methods.common.oracle import make_oracle
 from methods.common.training import RunContext, RunSettings, run_loop
 
 OPTIMISERS = ("cem", "rs", "icem")
@@ -207,33 +208,6 @@ def random_shooting(
     return candidates[torch.argmax(objective(candidates))]
 
 
-class SimulatorCopy:
-    """Scores action sequences on the true simulator, restoring the current state each time."""
-
-    def __init__(self, env_id: str):
-        self.env = make_env(env_id)
-        self.env.reset(seed=0)
-
-    def sync(self, real_env) -> None:
-        """Copy the real env's simulator state into this copy."""
-        set_sim_state(self.env, get_sim_state(real_env))
-
-    def returns(self, candidates: torch.Tensor) -> torch.Tensor:
-        """(P, H, A) sequences in [-1, 1] -> (P,) true returns (0 after termination)."""
-        start = get_sim_state(self.env)
-        seqs = candidates.cpu().numpy()
-        out = np.zeros(len(seqs))
-        for i, seq in enumerate(seqs):
-            set_sim_state(self.env, start)
-            for action in seq:
-                _, reward, terminated, truncated, _ = self.env.step(action)
-                out[i] += reward
-                if terminated:
-                    break
-        set_sim_state(self.env, start)
-        return torch.as_tensor(out, dtype=torch.float32, device=candidates.device)
-
-
 class MPCAgent:
     """Plans every action; the model is refit at every episode end."""
 
@@ -251,7 +225,7 @@ class MPCAgent:
         self.model_trained = cfg.oracle
         self.warm = {role: WarmStart(torch.zeros(cfg.horizon, ctx.act_dim, device=ctx.device))
                      for role in ROLES}  # fmt: skip
-        self.simulator = SimulatorCopy(ctx.env_id) if cfg.oracle else None
+        self.simulator = make_oracle(ctx.env_id) if cfg.oracle else None
         self.real_env = self.eval_env = None  # given by the loop (attach_envs)
         self.buffer: ReplayBuffer | None = None
         self.stats: dict[str, list[float]] = {}

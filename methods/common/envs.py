@@ -102,6 +102,31 @@ class DMCGymAdapter(gym.Env):
         """The dm_control physics (for state copies in oracle planning)."""
         return self._env.physics
 
+    @property
+    def action_repeat(self) -> int:
+        """dm_control control steps per agent step."""
+        return self._action_repeat
+
+    @property
+    def physics_steps_per_control(self) -> int:
+        """MuJoCo steps per dm_control control step."""
+        return max(1, round(self._env.control_timestep() / self._env.physics.timestep()))
+
+    def simulate(self, action: np.ndarray) -> float:
+        """One agent step on the physics alone, for scoring plans on a copy of the simulator:
+        the task's control, the physics steps and the task's reward, summed over the action
+        repeat. No observation and no episode clock: dm_control's own ``step`` starts a new
+        episode (a random state) after its time limit, which a planner stepping thousands of
+        candidate steps from one state would reach mid-candidate."""
+        env, physics = self._env, self._env.physics
+        reward = 0.0
+        for _ in range(self._action_repeat):
+            env.task.before_step(action, physics)
+            physics.step(self.physics_steps_per_control)
+            env.task.after_step(physics)
+            reward += env.task.get_reward(physics) or 0.0
+        return reward
+
 
 @dataclass(frozen=True)
 class EnvSpec:
