@@ -13,6 +13,16 @@ def _batch(generator: torch.Generator) -> Batch:
                  torch.zeros(256))  # fmt: skip
 
 
+def _trained(params: SACParams, updates: int, device: str = "cpu") -> SACAgent:
+    """An agent after ``updates`` updates on seeded batches (same start for any params)."""
+    torch.manual_seed(0)
+    agent = SACAgent(11, 3, params, device, torch.Generator(device).manual_seed(2))
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(updates):
+        agent.update(Batch(*(x.to(device) for x in _batch(gen))))
+    return agent
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_update_moves_every_learner_and_keeps_fp32_state(precision):
     torch.manual_seed(0)
@@ -32,16 +42,7 @@ def test_update_moves_every_learner_and_keeps_fp32_state(precision):
 def test_bf16_update_tracks_the_fp32_update():
     """sac_precision=bf16 runs the hidden layers' matmuls in bfloat16; Q and the policy's
     outputs stay fp32, so 20 updates from the same start stay close to fp32's."""
-    agents = {}
-    for precision in ("fp32", "bf16"):
-        torch.manual_seed(0)
-        agent = SACAgent(11, 3, SACParams(sac_precision=precision),
-                         generator=torch.Generator().manual_seed(2))  # fmt: skip
-        gen = torch.Generator().manual_seed(1)
-        for _ in range(20):
-            agent.update(_batch(gen))
-        agents[precision] = agent
-    fp32, bf16 = agents["fp32"], agents["bf16"]
+    fp32, bf16 = (_trained(SACParams(sac_precision=p), 20) for p in ("fp32", "bf16"))
     obs, act = torch.randn(64, 11), torch.rand(64, 3) * 2 - 1
     q32, q16 = fp32.critic(obs, act), bf16.critic(obs, act)
     assert q16.dtype == torch.float32
@@ -77,15 +78,7 @@ def test_stats_are_the_mean_since_the_last_pop():
 def test_cuda_graphs_option_changes_nothing_on_cpu_and_checkpoints_drop_the_graph(tmp_path):
     """On CPU ``cuda_graphs`` is ignored (the same bytes); a pickled agent leaves its captured
     graph behind (checkpoints; it is captured again after resuming)."""
-    agents = []
-    for graphs in (False, True):
-        torch.manual_seed(0)
-        agent = SACAgent(11, 3, SACParams(cuda_graphs=graphs),
-                         generator=torch.Generator().manual_seed(2))  # fmt: skip
-        gen = torch.Generator().manual_seed(1)
-        for _ in range(3):
-            agent.update(_batch(gen))
-        agents.append(agent)
+    agents = [_trained(SACParams(cuda_graphs=graphs), 3) for graphs in (False, True)]
     assert not agents[1].use_graph
     for name, value in agents[0].state_dict().items():
         assert torch.equal(value, agents[1].state_dict()[name]), name
@@ -101,16 +94,8 @@ def test_captured_update_replays_the_eager_update(precision):
     """With ``cuda_graphs`` the updates (first eager, then captured and replayed) give the
     weights, Adam moments and stats of eager updates from the same seeds: the capture's
     warm-up update is undone and the registered generator draws the same noise."""
-    agents = []
-    for graphs in (False, True):
-        torch.manual_seed(0)
-        agent = SACAgent(11, 3, SACParams(cuda_graphs=graphs, sac_precision=precision),
-                         "cuda", torch.Generator("cuda").manual_seed(2))  # fmt: skip
-        gen = torch.Generator().manual_seed(1)
-        for _ in range(5):
-            agent.update(Batch(*(x.cuda() for x in _batch(gen))))
-        agents.append(agent)
-    eager, graphed = agents
+    eager, graphed = (_trained(SACParams(cuda_graphs=graphs, sac_precision=precision), 5, "cuda")
+                      for graphs in (False, True))  # fmt: skip
     assert graphed.use_graph and graphed._captured is not None
     for name, value in eager.state_dict().items():
         torch.testing.assert_close(graphed.state_dict()[name], value, rtol=1e-5, atol=1e-6,
