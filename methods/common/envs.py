@@ -119,10 +119,10 @@ class DMCGymAdapter(gym.Env):
         episode (a random state) after its time limit, which a planner stepping thousands of
         candidate steps from one state would reach mid-candidate."""
         env, physics = self._env, self._env.physics
-        reward = 0.0
+        sub_steps, reward = self.physics_steps_per_control, 0.0
         for _ in range(self._action_repeat):
             env.task.before_step(action, physics)
-            physics.step(self.physics_steps_per_control)
+            physics.step(sub_steps)
             env.task.after_step(physics)
             reward += env.task.get_reward(physics) or 0.0
         return reward
