@@ -48,20 +48,18 @@ EVAL_EPISODES = 5
 THRESHOLD = 1000.0  # issue 8's time to threshold on Hopper
 
 
-def paper_config(algorithm, overrides, loop_steps: int) -> None:
-    """mbrl-lib's Hopper overrides edited to jannerm/mbpo's Hopper config, for a whole run."""
-    _bench.mbrl_paper_hopper_edits(algorithm, overrides)
-    algorithm.dataset_size = 125_000
-    algorithm.initial_exploration_steps = WARMUP
-    algorithm.num_eval_episodes = EVAL_EPISODES
-    overrides.num_steps = loop_steps
-
-
 def own_config(algorithm, overrides, loop_steps: int) -> None:
     """mbrl-lib's ``mbpo_hopper`` as shipped, for a loop of ``loop_steps`` steps."""
     algorithm.dataset_size = overrides.num_steps  # the buffer a 125k-step run would have
     algorithm.num_eval_episodes = EVAL_EPISODES
     overrides.num_steps = loop_steps
+
+
+def paper_config(algorithm, overrides, loop_steps: int) -> None:
+    """mbrl-lib's Hopper overrides edited to jannerm/mbpo's Hopper config, for a whole run."""
+    _bench.mbrl_paper_hopper_edits(algorithm, overrides)
+    algorithm.initial_exploration_steps = WARMUP
+    own_config(algorithm, overrides, loop_steps)
 
 
 CONFIGS = {"paper": paper_config, "own": own_config}
