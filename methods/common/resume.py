@@ -29,8 +29,9 @@ from methods.common.run_io import atomic_torch_save
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT_VERSION = 1
-# Keys that decide when checkpoints are taken, not what a run computes.
-NEUTRAL_KEYS = ("checkpoint_minutes", "checkpoint_every")
+# Keys that decide when checkpoints are taken or when the run ends, not what it computes up
+# to there: a checkpoint taken under other values (or before the key existed) still resumes.
+NEUTRAL_KEYS = ("checkpoint_minutes", "checkpoint_every", "stop_at_return")
 # Test hook: SIGKILL this process right after a checkpoint is written (a kill mid-run).
 KILL_AFTER_CHECKPOINT_ENV = "MBRL_SPECTRUM_KILL_AFTER_CHECKPOINT"
 

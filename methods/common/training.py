@@ -30,6 +30,9 @@ class RunSettings:
     buffer_size: int = 1_000_000  # real replay capacity
     checkpoint_minutes: float = 30.0  # checkpoint at the next episode end after this (0: off)
     checkpoint_every: int = 0  # also after this many env steps (0: off; used by the tests)
+    # end the run at the first evaluation whose mean return reaches this (a time-to-threshold
+    # run: meta.json's ``stopped_at_return`` says where; None: run all ``env_steps``)
+    stop_at_return: float | None = None
 
     @classmethod
     def env_defaults(cls, spec: EnvSpec) -> dict:
@@ -46,6 +49,8 @@ class RunSettings:
             )
         if self.checkpoint_minutes < 0 or self.checkpoint_every < 0:
             raise UserError("'checkpoint_minutes' and 'checkpoint_every' must be >= 0 (0: off)")
+        if self.stop_at_return is not None and not np.isfinite(self.stop_at_return):
+            raise UserError(f"'stop_at_return' must be a finite number, got {self.stop_at_return}")
 
 
 @dataclass
@@ -208,6 +213,8 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
         clock = _evaluate_if_due(ctx, settings, agent, eval_env, loop, clock)
         if progress is not None:
             progress.update(1)
+        if "stopped_at_return" in ctx.writer.meta:
+            break
     if progress is not None:
         progress.close()
     for name, obj in agent.checkpoints().items():
@@ -241,4 +248,9 @@ def _evaluate_if_due(
     ctx.writer.log_timings(step, {**timings, "time/policy_ms_per_action": ms_per_action,
                                   "time/train_wall_s": loop.train_seconds})  # fmt: skip
     ctx.writer.flush()
+    if settings.stop_at_return is not None and returns.mean() >= settings.stop_at_return:
+        ctx.writer.meta["stopped_at_return"] = {
+            "env_step": step, "eval_return": float(returns.mean()),
+            "threshold": settings.stop_at_return, "train_wall_s": loop.train_seconds,
+        }  # fmt: skip
     return time.perf_counter()

@@ -133,6 +133,8 @@ CASES = [
     ("random-steps-cover-budget", "methods", lambda w: train_args(
         w["root"] / "o", "mbpo-k5", sets=["env_steps=5000", "random_steps=5000"]),
      "'random_steps' (5000) must be below 'env_steps' (5000)"),
+    ("infinite-stop-at-return", "methods", lambda w: train_args(
+        w["root"] / "o", sets=["stop_at_return=.inf"]), "'stop_at_return' must be a finite"),
     ("unknown-planner-propagation", "methods", lambda w: train_args(
         w["root"] / "o", "mpc-cem", sets=["propagation=random-member"]),
      "'propagation' must be one of"),
