@@ -1,0 +1,45 @@
+"""episode_curve: training episodes placed at the step where they end, replays after a
+resume counted once, means per column, evaluations beside them."""
+
+import json
+
+import pytest
+
+
+@pytest.fixture()
+def episode_curve(load_benchmark):
+    return load_benchmark("benchmarks/episode_curve.py")
+
+
+def write_run(run_dir, rows, evals=None):
+    run_dir.mkdir()
+    lines = [json.dumps({"role": role, "length": n, "return": r, "terminated": False,
+                         "final_obs": [r / 7, 0.5]}) for role, n, r in rows]  # fmt: skip
+    (run_dir / "episodes.jsonl").write_text("\n".join(lines) + "\n")
+    if evals:
+        text = "env_step,eval_return_mean,eval_return_std,eval_episodes\n"
+        text += "".join(f"{s},{r},0.0,1\n" for s, r in evals.items())
+        (run_dir / "returns.csv").write_text(text)
+
+
+def test_replayed_episodes_count_once_and_evals_do_not_move_the_clock(tmp_path, episode_curve):
+    run = tmp_path / "s0"
+    # a kill after the third episode, resumed from the checkpoint after the second: the
+    # third and the evaluation before it are logged twice
+    write_run(run, [("train", 250, 10.0), ("train", 250, 30.0), ("eval", 250, 99.0),
+                    ("train", 250, 50.0), ("eval", 250, 99.0), ("train", 250, 50.0),
+                    ("train", 250, 70.0)], evals={500: 99.0})  # fmt: skip
+    result = episode_curve.curve(run, every=500)
+    assert result["steps_done"] == 1000
+    assert result["train_return"] == {500: 20.0, 1000: 60.0}
+    assert result["eval_return"] == {500: 99.0}
+    table = episode_curve.table([result], every=500)
+    assert table.splitlines()[2] == "| s0 | 20 [99] | 60 |"
+
+
+def test_uneven_episodes_fall_in_the_column_where_they_end(tmp_path, episode_curve):
+    run = tmp_path / "s1"
+    write_run(run, [("train", 30, 1.0), ("train", 80, 2.0), ("train", 200, 6.0)])
+    result = episode_curve.curve(run, every=100)
+    assert result["train_return"] == {100: 1.0, 200: 2.0, 400: 6.0}  # ends 30, 110, 310
+    assert not result["finished"] and result["eval_return"] == {}
