@@ -12,6 +12,10 @@ episodes (same reset seeds, no refits). If (b) balances and (a) does not, the pl
 the model class are able to control the pendulum and what mpc-cem's learning loop lacks
 within its budget is data near the balancing region. ``--variant`` and ``--set`` diagnose
 another planner of the tier the same way (e.g. ``mpc-icem`` with ``icem_execute=best``).
+
+``--model-from RUN/model.pt`` skips (a) and (b): the planner controls with a learning run's
+final model instead (planner vs planner on one model: does a planner that failed in its
+own learning loop balance with a model that another planner's loop learned?).
 """
 
 from __future__ import annotations
@@ -67,6 +71,12 @@ def main() -> None:
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="bf16")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--variant", default="mpc-cem", help="the tier's planner to diagnose")
+    parser.add_argument(
+        "--model-from",
+        type=Path,
+        default=None,
+        help="a run's model.pt: control with it (no data collection, no fit)",
+    )
     add_set_option(parser, "icem_execute=best")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -76,6 +86,14 @@ def main() -> None:
     cfg = resolve(Config, ENV, args.variant, file_cfg, overrides, keys)
     oracle_cfg = resolve(Config, ENV, "mpc-oracle", file_cfg, {}, keys)
     ctx = offline_context(ENV, "diagnosis", 4, 1)
+    if args.model_from is not None:
+        agent = MPCAgent(ctx, cfg)
+        agent.model.load_state_dict(torch.load(args.model_from, map_location="cpu"))
+        agent.model_trained = True
+        record = {"benchmark": "mpc_data_diagnosis", "env": ENV, "args": vars(args),
+                  "from_model": control(agent, args.episodes, args.max_steps)}  # fmt: skip
+        print(json.dumps(record, default=str), flush=True)
+        return
     oracle = MPCAgent(ctx, oracle_cfg)
     rng = np.random.default_rng(0)
 
