@@ -84,7 +84,6 @@ def main() -> None:
     keys = all_config_keys()
     overrides = {"planning_precision": args.precision, **parse_set_options(args.set)}
     cfg = resolve(Config, ENV, args.variant, file_cfg, overrides, keys)
-    oracle_cfg = resolve(Config, ENV, "mpc-oracle", file_cfg, {}, keys)
     ctx = offline_context(ENV, "diagnosis", 4, 1)
     if args.model_from is not None:
         agent = MPCAgent(ctx, cfg)
@@ -94,6 +93,7 @@ def main() -> None:
                   "from_model": control(agent, args.episodes, args.max_steps)}  # fmt: skip
         print(json.dumps(record, default=str), flush=True)
         return
+    oracle_cfg = resolve(Config, ENV, "mpc-oracle", file_cfg, {}, keys)
     oracle = MPCAgent(ctx, oracle_cfg)
     rng = np.random.default_rng(0)
 
