@@ -8,7 +8,8 @@ Each RUN_DIR holds ``episodes.jsonl`` (``episode_ends.py``'s log) and may hold
 exploration noise (MPC), a training episode is as much a measurement of the current
 controller as an evaluation episode. Prints one JSON line per run (mean training return per
 ``--every`` steps, by the step where the episode ended; evaluations by step), then a
-markdown table of both.
+markdown table of both. A run still in progress shows only the columns it has completed
+(the last one would otherwise average a few episodes of a window).
 
 A run resumed from a checkpoint replays the episodes after it, so an episode finished
 between the last checkpoint and a kill is logged twice, identically: identical lines
@@ -44,13 +45,16 @@ def curve(run_dir: Path, every: int) -> dict:
     episodes = train_episodes(run_dir / "episodes.jsonl")
     bins = (np.ceil(episodes.end_step / every) * every).astype(int)
     train = episodes.groupby(bins)["return"].mean().round(1)
+    finished = (run_dir / "meta.json").exists()
+    if not finished:  # a window the run has not completed yet
+        train = train[train.index <= episodes.end_step.max()]
     evals = {}
     if (run_dir / "returns.csv").exists():
         returns = pd.read_csv(run_dir / "returns.csv")
         evals = dict(zip(returns.env_step.astype(int), returns.eval_return_mean.round(1),
                          strict=True))  # fmt: skip
     return {"run": str(run_dir), "steps_done": int(episodes.end_step.max()),
-            "finished": (run_dir / "meta.json").exists(),
+            "finished": finished,
             "train_return": {int(k): float(v) for k, v in train.items()},
             "eval_return": {int(k): float(v) for k, v in evals.items()}}  # fmt: skip
 

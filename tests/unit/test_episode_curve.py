@@ -40,6 +40,8 @@ def test_replayed_episodes_count_once_and_evals_do_not_move_the_clock(tmp_path, 
 def test_uneven_episodes_fall_in_the_column_where_they_end(tmp_path, episode_curve):
     run = tmp_path / "s1"
     write_run(run, [("train", 30, 1.0), ("train", 80, 2.0), ("train", 200, 6.0)])
-    result = episode_curve.curve(run, every=100)
-    assert result["train_return"] == {100: 1.0, 200: 2.0, 400: 6.0}  # ends 30, 110, 310
+    result = episode_curve.curve(run, every=100)  # ends 30, 110, 310
+    assert result["train_return"] == {100: 1.0, 200: 2.0}  # 300-400 not completed yet
     assert not result["finished"] and result["eval_return"] == {}
+    (run / "meta.json").write_text("{}")  # finished at 310 steps: its last window is whole
+    assert episode_curve.curve(run, every=100)["train_return"] == {100: 1.0, 200: 2.0, 400: 6.0}
