@@ -45,15 +45,15 @@ def curve(run_dir: Path, every: int) -> dict:
     episodes = train_episodes(run_dir / "episodes.jsonl")
     bins = (np.ceil(episodes.end_step / every) * every).astype(int)
     train = episodes.groupby(bins)["return"].mean().round(1)
-    finished = (run_dir / "meta.json").exists()
+    steps_done, finished = int(episodes.end_step.max()), (run_dir / "meta.json").exists()
     if not finished:  # a window the run has not completed yet
-        train = train[train.index <= episodes.end_step.max()]
+        train = train[train.index <= steps_done]
     evals = {}
     if (run_dir / "returns.csv").exists():
         returns = pd.read_csv(run_dir / "returns.csv")
         evals = dict(zip(returns.env_step.astype(int), returns.eval_return_mean.round(1),
                          strict=True))  # fmt: skip
-    return {"run": str(run_dir), "steps_done": int(episodes.end_step.max()),
+    return {"run": str(run_dir), "steps_done": steps_done,
             "finished": finished,
             "train_return": {int(k): float(v) for k, v in train.items()},
             "eval_return": {int(k): float(v) for k, v in evals.items()}}  # fmt: skip
