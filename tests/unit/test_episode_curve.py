@@ -45,3 +45,14 @@ def test_uneven_episodes_fall_in_the_column_where_they_end(tmp_path, episode_cur
     assert not result["finished"] and result["eval_return"] == {}
     (run / "meta.json").write_text("{}")  # finished at 310 steps: its last window is whole
     assert episode_curve.curve(run, every=100)["train_return"] == {100: 1.0, 200: 2.0, 400: 6.0}
+
+
+def test_plot_draws_each_run_and_the_mean_of_windows_all_runs_have(tmp_path, episode_curve):
+    write_run(tmp_path / "a", [("train", 100, 1.0), ("train", 100, 3.0)], evals={200: 4.0})
+    write_run(tmp_path / "b", [("train", 100, 5.0)])
+    curves = [episode_curve.curve(tmp_path / name, every=100) for name in ("a", "b")]
+    fig = episode_curve.plot(curves, "t", reference=6.0)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(lines["mean of 2"].get_ydata()) == [3.0]  # window 100 only: b has no 200
+    assert list(lines["a"].get_ydata()) == [1.0, 3.0]
+    assert list(lines["reference"].get_ydata()) == [6.0, 6.0]
