@@ -90,9 +90,8 @@ def plot(curves: list[dict], title: str, reference: float | None = None,
     colours = plt.get_cmap("tab10").colors
     for i, c in enumerate(curves):
         colour = colours[i % len(colours)]
-        steps = list(c["train_return"])
-        ax.plot(steps, list(c["train_return"].values()), color=colour, lw=1, alpha=0.6,
-                label=Path(c["run"]).name)  # fmt: skip
+        ax.plot(list(c["train_return"]), list(c["train_return"].values()), color=colour,
+                lw=1, alpha=0.6, label=Path(c["run"]).name)  # fmt: skip
         ax.plot(list(c["eval_return"]), list(c["eval_return"].values()), "x", color=colour,
                 label="evaluations" if i == 0 else None)  # fmt: skip
     common = sorted(set.intersection(*(set(c["train_return"]) for c in curves)))
