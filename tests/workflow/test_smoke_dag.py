@@ -100,11 +100,14 @@ def test_invalid_config_is_refused_naming_the_key(tmp_path, smoke_run):
 
 
 def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
-    """SIGKILL Snakemake and its jobs part-way; unlock and rerun the same command: it
-    finishes, keeps the runs finished before the kill, and every run's CSVs and the claims
-    (but the wall-clock one) equal the uninterrupted run's."""
+    """SIGKILL Snakemake and its jobs part-way through one env's runs; unlock and rerun the
+    same command: it finishes, keeps the runs finished before the kill, and every run's CSVs
+    equal the uninterrupted run's. (One env's runs, not `all`, to keep CI short: the claims
+    built from equal CSVs are compared in the SLURM test.)"""
     workdir = fresh_copy(tmp_path / "killed")
-    cmd = [SNAKEMAKE, "--cores", "2", "--configfile=config/smoke.yaml", "all"]
+    env_runs = sorted(smoke_run.glob("results/runs/*/gym-Pendulum-v1/s*"))
+    targets = [str((run / "meta.json").relative_to(smoke_run)) for run in env_runs]
+    cmd = [SNAKEMAKE, "--cores", "2", "--configfile=config/smoke.yaml", *targets]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     deadline = time.time() + 600
@@ -122,17 +125,13 @@ def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
     assert snakemake(workdir, "--unlock", "--configfile=config/smoke.yaml").returncode == 0
     rerun = snakemake(workdir, *cmd[1:])
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert len(finished) >= 6
+    assert len(finished) >= 6 and len(env_runs) > len(finished)
     for path, content in finished.items():
         assert path.read_bytes() == content, f"{path} was rerun"
-    for run in (smoke_run / "results/runs").glob("*/*/s*"):
+    for run in env_runs:
         twin = workdir / run.relative_to(smoke_run)
         for name in ("returns.csv", "metrics.csv"):
             assert (run / name).read_bytes() == (twin / name).read_bytes(), twin / name
-    # claim 5 measures wall-clock time per action, which no rerun reproduces bit for bit
-    reference, resumed = (pd.read_csv(d / "results/claims.csv") for d in (smoke_run, workdir))
-    timing = reference.claim.str.startswith("5.")
-    pd.testing.assert_frame_equal(reference[~timing], resumed[~timing])
 
 
 @pytest.fixture

@@ -12,11 +12,16 @@ def refuse(message):
 
 
 SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
-try:
-    from methods.common.config import check_tier, schema_problem
-    from methods.common.errors import UserError
-except ImportError:  # the suite is not installed here (e.g. conda-only deployment)
-    check_tier = schema_problem = None
+# The main process checks the config; a job's own Snakemake (SLURM's job and job step)
+# reads the same config and skips the checks and their torch import (~2 s per job).
+CHECK_CONFIG = getattr(workflow, "is_main_process", True)
+check_tier = schema_problem = None
+if CHECK_CONFIG:
+    try:
+        from methods.common.config import check_tier, schema_problem
+        from methods.common.errors import UserError
+    except ImportError:  # the suite is not installed here (e.g. conda-only deployment)
+        pass
 if schema_problem is not None and schema_problem(config, SCHEMA):
     refuse(schema_problem(config, SCHEMA))
 validate(config, SCHEMA)  # fills the schema's defaults
