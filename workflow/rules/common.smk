@@ -14,9 +14,8 @@ def refuse(message):
 SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 # The main process checks the config; a job's own Snakemake (SLURM's job and job step)
 # reads the same config and skips the checks and their torch import (~2 s per job).
-CHECK_CONFIG = getattr(workflow, "is_main_process", True)
 check_tier = schema_problem = None
-if CHECK_CONFIG:
+if getattr(workflow, "is_main_process", True):
     try:
         from methods.common.config import check_tier, schema_problem
         from methods.common.errors import UserError
