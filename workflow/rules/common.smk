@@ -21,8 +21,9 @@ if getattr(workflow, "is_main_process", True):
         from methods.common.errors import UserError
     except ImportError:  # the suite is not installed here (e.g. conda-only deployment)
         pass
-if schema_problem is not None and schema_problem(config, SCHEMA):
-    refuse(schema_problem(config, SCHEMA))
+config_problem = schema_problem(config, SCHEMA) if schema_problem is not None else None
+if config_problem:
+    refuse(config_problem)
 validate(config, SCHEMA)  # fills the schema's defaults
 # resolve every run as its train job will: typos, types and values, per method
 if check_tier is not None:
