@@ -16,6 +16,8 @@ another planner of the tier the same way (e.g. ``mpc-icem`` with ``icem_execute=
 ``--model-from RUN/model.pt`` skips (a) and (b): the planner controls with a learning run's
 final model instead (planner vs planner on one model: does a planner that failed in its
 own learning loop balance with a model that another planner's loop learned?).
+``--true-simulator`` likewise, with the true simulator as the model (``oracle=true``, one
+particle): the optimiser alone, without model error.
 """
 
 from __future__ import annotations
@@ -77,20 +79,29 @@ def main() -> None:
         default=None,
         help="a run's model.pt: control with it (no data collection, no fit)",
     )
+    parser.add_argument(
+        "--true-simulator",
+        action="store_true",
+        help="plan on the true simulator (oracle, 1 particle): no data collection, no fit",
+    )
     add_set_option(parser, "icem_execute=best")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     file_cfg = load_config_file(Path(__file__).resolve().parents[1] / "config" / "config.yaml")
     keys = all_config_keys()
     overrides = {"planning_precision": args.precision, **parse_set_options(args.set)}
+    if args.true_simulator:
+        overrides.update(oracle=True, particles=1)
     cfg = resolve(Config, ENV, args.variant, file_cfg, overrides, keys)
     ctx = offline_context(ENV, "diagnosis", 4, 1)
-    if args.model_from is not None:
+    if args.model_from is not None or args.true_simulator:
         agent = MPCAgent(ctx, cfg)
-        agent.model.load_state_dict(torch.load(args.model_from, map_location="cpu"))
-        agent.model_trained = True
+        if args.model_from is not None:
+            agent.model.load_state_dict(torch.load(args.model_from, map_location="cpu"))
+            agent.model_trained = True
+        key = "from_model" if args.model_from is not None else "true_simulator"
         record = {"benchmark": "mpc_data_diagnosis", "env": ENV, "args": vars(args),
-                  "from_model": control(agent, args.episodes, args.max_steps)}  # fmt: skip
+                  key: control(agent, args.episodes, args.max_steps)}  # fmt: skip
         print(json.dumps(record, default=str), flush=True)
         return
     oracle_cfg = resolve(Config, ENV, "mpc-oracle", file_cfg, {}, keys)
