@@ -73,13 +73,14 @@ def main() -> None:
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="bf16")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--variant", default="mpc-cem", help="the tier's planner to diagnose")
-    parser.add_argument(
+    planner_model = parser.add_mutually_exclusive_group()
+    planner_model.add_argument(
         "--model-from",
         type=Path,
         default=None,
         help="a run's model.pt: control with it (no data collection, no fit)",
     )
-    parser.add_argument(
+    planner_model.add_argument(
         "--true-simulator",
         action="store_true",
         help="plan on the true simulator (oracle, 1 particle): no data collection, no fit",
@@ -95,11 +96,10 @@ def main() -> None:
     cfg = resolve(Config, ENV, args.variant, file_cfg, overrides, keys)
     ctx = offline_context(ENV, "diagnosis", 4, 1)
     if args.model_from is not None or args.true_simulator:
-        agent = MPCAgent(ctx, cfg)
+        agent, key = MPCAgent(ctx, cfg), "true_simulator"
         if args.model_from is not None:
             agent.model.load_state_dict(torch.load(args.model_from, map_location="cpu"))
-            agent.model_trained = True
-        key = "from_model" if args.model_from is not None else "true_simulator"
+            agent.model_trained, key = True, "from_model"
         record = {"benchmark": "mpc_data_diagnosis", "env": ENV, "args": vars(args),
                   key: control(agent, args.episodes, args.max_steps)}  # fmt: skip
         print(json.dumps(record, default=str), flush=True)
