@@ -16,6 +16,12 @@ count: the best of a few ``n x n @ n x n`` products, 2 n^3 FLOPs each. It does t
 before and after the rounds and reports the larger value. Both sides' analytical FLOP
 rates are divided by this peak.
 
+``--device cuda`` runs both sides' workloads on the GPU (the peak is then the GPU's fp32
+matmul rate, TF32 off as torch's default, at n >= 8192); each worker also reports its
+peak GPU memory (``torch.cuda.max_memory_allocated``). ``--ours-python`` and
+``--peer-python`` pick the interpreters, e.g. wrapper scripts that set each side's
+PYTHONPATH on a machine without the venvs.
+
 This module only imports the standard library at module level, so it also loads under
 the peer venvs.
 """
@@ -49,6 +55,12 @@ def setup_torch(threads: int):
     return torch
 
 
+def sync(torch, device: str) -> None:
+    """Wait for queued GPU work (timers read host clocks); nothing on the CPU."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
 def maxrss_mib() -> float:
     """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -75,6 +87,9 @@ def worker_main(workers: dict[str, Callable[[dict], dict]]) -> None:
     args = parser.parse_args()
     result = workers[args.worker](json.loads(args.spec))
     result["maxrss_mib"] = round(maxrss_mib(), 1)
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        result["gpu_max_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     result["python"] = platform.python_version()
     print(json.dumps(result), flush=True)
 
@@ -99,6 +114,14 @@ def driver_parser(doc: str, default_peer: str) -> argparse.ArgumentParser:
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--threads", type=int, default=2, help="torch threads on both sides")
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="both sides' workloads"
+    )
+    parser.add_argument(
+        "--ours-python",
+        default=sys.executable,
+        help="python of mbrl-spectrum's side (default: the driver's own)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="alternating rounds (median)")
     parser.add_argument(
         "--peer-python",
@@ -144,7 +167,7 @@ def alternate(script: str, peer: str, spec: dict, args) -> dict[str, list[dict]]
     """``args.repeats`` rounds of (ours, peer); odd rounds run the peer first."""
     if not Path(args.peer_python).exists():
         raise SystemExit(f"peer python not found: {args.peer_python} (see setup_{peer}.sh)")
-    sides = [("ours", sys.executable), (peer, args.peer_python)]
+    sides = [("ours", args.ours_python), (peer, args.peer_python)]
     runs: dict[str, list[dict]] = {"ours": [], peer: []}
     for rnd in range(args.repeats):
         for side, python in sides if rnd % 2 == 0 else sides[::-1]:
@@ -157,10 +180,14 @@ def median_of(runs: list[dict], key: str) -> float:
 
 
 def maxrss_fields(runs: dict[str, list[dict]]) -> dict[str, float]:
-    """``<side>_maxrss_mib``: each side's worker peak RSS, median over rounds."""
-    return {
-        f"{side}_maxrss_mib": round(median_of(rs, "maxrss_mib"), 1) for side, rs in runs.items()
-    }
+    """``<side>_maxrss_mib``: each side's worker peak RSS, median over rounds; on a GPU also
+    ``<side>_gpu_max_allocated_mib``."""
+    fields = {}
+    for side, rs in runs.items():
+        fields[f"{side}_maxrss_mib"] = round(median_of(rs, "maxrss_mib"), 1)
+        if all("gpu_max_allocated_mib" in r for r in rs):
+            fields[f"{side}_gpu_max_allocated_mib"] = median_of(rs, "gpu_max_allocated_mib")
+    return fields
 
 
 def round_fields(runs: dict[str, list[dict]], key: str, digits: int, name: str) -> dict:
@@ -171,20 +198,25 @@ def round_fields(runs: dict[str, list[dict]], key: str, digits: int, name: str) 
     }
 
 
-def matmul_peak_gflops(threads: int, n: int = 2048, reps: int = 5, seconds: float = 1.0) -> float:
-    """Best fp32 ``n x n`` matmul rate (2 n^3 FLOPs per product) at ``threads`` threads:
-    the fastest of at least ``reps`` products spanning at least ``seconds``, after a warm-up."""
+def matmul_peak_gflops(
+    threads: int, n: int = 2048, reps: int = 5, seconds: float = 1.0, device: str = "cpu"
+) -> float:
+    """Best fp32 ``n x n`` matmul rate (2 n^3 FLOPs per product) at ``threads`` threads
+    (on ``device``): the fastest of at least ``reps`` products spanning at least
+    ``seconds``, after a warm-up."""
     import torch
 
     torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    out = torch.empty(n, n)
-    for _ in range(2):  # warm-up: thread pool, pages
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    out = torch.empty(n, n, device=device)
+    for _ in range(2):  # warm-up: thread pool, pages, kernel choice
         torch.mm(a, b, out=out)
+    sync(torch, device)
     best, count, begin = float("inf"), 0, time.perf_counter()
     while count < reps or time.perf_counter() - begin < seconds:
         start = time.perf_counter()
         torch.mm(a, b, out=out)
+        sync(torch, device)
         best = min(best, time.perf_counter() - start)
         count += 1
     return 2.0 * n**3 / best / 1e9
@@ -194,12 +226,16 @@ class Peak:
     """The machine's matmul peak, measured at the start and (``finish``) at the end."""
 
     def __init__(self, args):
-        self.threads, self.n = args.threads, args.peak_n
-        self.start = matmul_peak_gflops(self.threads, self.n)
+        self.threads, self.device = args.threads, args.device
+        self.n = max(args.peak_n, 8192) if self.device == "cuda" else args.peak_n
+        self.start = self.measure()
         self.end: float | None = None
 
+    def measure(self) -> float:
+        return matmul_peak_gflops(self.threads, self.n, device=self.device)
+
     def finish(self) -> None:
-        self.end = matmul_peak_gflops(self.threads, self.n)
+        self.end = self.measure()
 
     @property
     def gflops(self) -> float:
@@ -212,7 +248,8 @@ class Peak:
                 round(self.start, 2),
                 None if self.end is None else round(self.end, 2),
             ],
-            "peak_matmul": f"fp32 torch.mm {self.n}x{self.n}, best over >= 1 s, driver process",
+            "peak_matmul": f"fp32 torch.mm {self.n}x{self.n} on {self.device}, best over >= 1 s, "
+            "driver process",
         }
 
 
@@ -228,9 +265,12 @@ def context(args) -> dict:
                 break
     except OSError:
         pass
+    gpu = torch.cuda.get_device_name() if args.device == "cuda" else None
     return {
         "threads": args.threads,
         "repeats": args.repeats,
+        "device": args.device,
+        "gpu": gpu,
         "cpu": cpu,
         "cores": os.cpu_count(),
         "loadavg_1m": round(os.getloadavg()[0], 2),
@@ -242,13 +282,13 @@ def emit(record: dict) -> None:
     print(json.dumps(record), flush=True)
 
 
-def mbrl_gaussian_mlp_cfg(members: int, layers: int, hidden: int) -> dict:
+def mbrl_gaussian_mlp_cfg(members: int, layers: int, hidden: int, device: str = "cpu") -> dict:
     """mbrl-lib's ``dynamics_model`` config for a probabilistic ensemble with TSinf
     propagation (``fixed_model``), as both mbrl-lib benchmarks use it."""
     return {
         "_target_": "mbrl.models.GaussianMLP",
         "_recursive_": False,  # keep activation_fn_cfg a config (hydra >= 1.1)
-        "device": "cpu",
+        "device": device,
         "num_layers": layers,
         "in_size": "???",
         "out_size": "???",

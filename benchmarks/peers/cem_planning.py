@@ -3,10 +3,15 @@ TrajectoryOptimizerAgent.
 
     python benchmarks/peers/cem_planning.py [--envs cartpole halfcheetah] [--actions 5]
         [--particles 20] [--iterations 5] [--threads 2] [--repeats 3] [--precision bf16]
+        [--device cuda] [--cuda-graphs off]
 
 ``--precision bf16`` runs our side with ``planning_precision: bf16`` (the model's matmuls in
 bfloat16 under autocast; mbrl-lib has no such mode and stays fp32). Its lines are named
 ``..._bf16`` and their ``*_frac_of_peak`` still divide by the fp32 matmul peak.
+
+``--device cuda`` plans on the GPU on both sides; our planner then replays each action's
+whole search as one CUDA graph unless ``--cuda-graphs off`` (mbrl-lib has no such mode).
+Lines run with graphs off are named ``..._eager``.
 
 Run it with mbrl-spectrum's venv. The mbrl-lib worker runs under $PEER_VENVS/mbrl (see
 _bench.py; its configs carry ``_recursive_: false`` as check_mbrl.py explains).
@@ -89,13 +94,16 @@ def random_data(spec: dict, n: int = 2000, seed: int = 0):
     return obs, act, nxt, rew, starts
 
 
-def time_actions(act_fn, starts, warmup: int) -> float:
-    """Mean ms per planned action over the timed observations."""
+def time_actions(act_fn, starts, warmup: int, sync) -> float:
+    """Mean ms per planned action over the timed observations (``sync()`` waits for the
+    device before the clock is read)."""
     for obs in starts[:warmup]:
         act_fn(obs)
+    sync()
     start = time.perf_counter()
     for obs in starts[warmup:]:
         act_fn(obs)
+    sync()
     return 1000.0 * (time.perf_counter() - start) / (len(starts) - warmup)
 
 
@@ -106,21 +114,24 @@ def worker_ours(spec: dict) -> dict:
     from methods.common.training import offline_context
     from methods.mpc import Config, MPCAgent
 
-    o, a = spec["obs"], spec["act"]
+    o, a, device = spec["obs"], spec["act"], spec.get("device", "cpu")
     cfg = Config(optimiser="cem", horizon=spec["horizon"], population=spec["population"],
                  cem_elites=spec["elites"], iterations=spec["iterations"],
                  smoothing=SMOOTHING, init_std=INIT_STD, particles=spec["particles"],
                  ensemble_size=E, num_elites=NUM_ELITES, model_hidden=HID,
                  model_layers=LAYERS, probabilistic=True,
-                 planning_precision=spec.get("precision", "fp32"))  # fmt: skip
-    ctx = offline_context(spec["env_id"], "peer-bench", o, a)
+                 planning_precision=spec.get("precision", "fp32"),
+                 cuda_graphs=spec.get("cuda_graphs", True))  # fmt: skip
+    ctx = offline_context(spec["env_id"], "peer-bench", o, a, 0, torch.device(device))
     agent = MPCAgent(ctx, cfg)
     agent.model_env.termination_fn = never_terminates  # no early ends: equal work
     agent.model_trained = True
-    obs, act, nxt, rew, starts = (torch.from_numpy(x) for x in random_data(spec))
+    *transitions, starts = random_data(spec)
+    obs, act, nxt, rew = (torch.from_numpy(x).to(device) for x in transitions)
     agent.model.input_norm.fit(torch.cat([obs, act], -1))
     agent.model.target_norm.fit(torch.cat([nxt - obs, rew[:, None]], -1))
-    ms = time_actions(lambda x: agent.plan_action(x.numpy()), starts, spec["warmup"])
+    ms = time_actions(agent.plan_action, starts, spec["warmup"],
+                      lambda: _bench.sync(torch, device))  # fmt: skip
     return {"ms_per_action": ms, "versions": _bench.versions("torch", "numpy")}
 
 
@@ -128,10 +139,11 @@ def mbrl_cfg(spec: dict):
     import omegaconf
 
     elite_ratio = (spec["elites"] - 0.5) / spec["population"]  # ceil(P * ratio) = K
+    device = spec.get("device", "cpu")
     return omegaconf.OmegaConf.create({
         "seed": 0,
-        "device": "cpu",
-        "dynamics_model": _bench.mbrl_gaussian_mlp_cfg(E, LAYERS, HID),
+        "device": device,
+        "dynamics_model": _bench.mbrl_gaussian_mlp_cfg(E, LAYERS, HID, device),
         "algorithm": {
             "learned_rewards": True,
             "target_is_delta": True,
@@ -152,7 +164,7 @@ def mbrl_cfg(spec: dict):
                     "lower_bound": "???",
                     "upper_bound": "???",
                     "return_mean_elites": True,
-                    "device": "cpu",
+                    "device": device,
                     "clipped_normal": False,
                 },
                 "replan_freq": 1,
@@ -192,7 +204,7 @@ def worker_mbrl(spec: dict) -> dict:
     )
     model_env = mbrl.models.ModelEnv(
         spaces, model, mbrl.env.termination_fns.no_termination, None,
-        generator=torch.Generator().manual_seed(0),
+        generator=torch.Generator(device=spec.get("device", "cpu")).manual_seed(0),
     )  # fmt: skip
     agent = mbrl.planning.create_trajectory_optim_agent_for_model(
         model_env, cfg.algorithm.agent, num_particles=spec["particles"]
@@ -200,7 +212,8 @@ def worker_mbrl(spec: dict) -> dict:
     cem = agent.optimizer.optimizer
     assert cem.elite_num == spec["elites"], (cem.elite_num, spec["elites"])
     assert cem.population_size == spec["population"] and cem.num_iterations == spec["iterations"]
-    ms = time_actions(agent.act, starts, spec["warmup"])
+    ms = time_actions(agent.act, starts, spec["warmup"],
+                      lambda: _bench.sync(torch, spec.get("device", "cpu")))  # fmt: skip
     return {
         "ms_per_action": ms,
         "versions": _bench.versions("mbrl", "torch", "numpy", "hydra-core", "omegaconf"),
@@ -223,6 +236,12 @@ def main() -> None:
         default="fp32",
         help="our planning_precision (mbrl-lib always fp32)",
     )
+    parser.add_argument(
+        "--cuda-graphs",
+        choices=("on", "off"),
+        default="on",
+        help="our planner's cuda_graphs (--device cuda only)",
+    )
     args = parser.parse_args()
     specs = []
     for name in args.envs:
@@ -233,7 +252,8 @@ def main() -> None:
                 "act": act, "population": population, "horizon": args.horizon or horizon,
                 "elites": elites, "iterations": args.iterations, "particles": args.particles,
                 "actions": args.actions, "warmup": args.warmup,
-                "precision": args.precision}  # fmt: skip
+                "precision": args.precision, "device": args.device,
+                "cuda_graphs": args.cuda_graphs == "on"}  # fmt: skip
         if (population * args.particles) % NUM_ELITES:
             parser.error(f"{name}: population x particles must be a multiple of {NUM_ELITES}")
         specs.append(spec)
@@ -246,7 +266,8 @@ def main() -> None:
         peer = _bench.median_of(runs[PEER], "ms_per_action")
         _bench.emit({
             "benchmark": f"cem_ms_per_action_{spec['env']}"
-            + ("_bf16" if spec["precision"] == "bf16" else ""),
+            + ("_bf16" if spec["precision"] == "bf16" else "")
+            + ("_eager" if args.device == "cuda" and not spec["cuda_graphs"] else ""),
             "ours_ms_per_action": round(ours, 2),
             "mbrl_ms_per_action": round(peer, 2),
             "ratio_mbrl_over_ours": round(peer / ours, 3),

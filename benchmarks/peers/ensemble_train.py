@@ -1,7 +1,7 @@
 """Probabilistic-ensemble training: mbrl-spectrum's GaussianEnsemble vs mbrl-lib's GaussianMLP.
 
     python benchmarks/peers/ensemble_train.py [--sizes 10000 100000] [--steps 50]
-        [--epochs 1] [--threads 2] [--repeats 3]
+        [--epochs 1] [--threads 2] [--repeats 3] [--device cuda]
 
 Run it with mbrl-spectrum's venv. The mbrl-lib worker runs under $PEER_VENVS/mbrl (see
 _bench.py; its configs carry ``_recursive_: false`` as check_mbrl.py explains).
@@ -89,11 +89,23 @@ def random_transitions(n: int, seed: int = 0):
     return obs, act, nxt, rew
 
 
-def step_tensors(torch, batch: int):
+def step_tensors(torch, batch: int, device: str = "cpu"):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(E, batch, OBS + ACT, generator=gen)
     y = torch.randn(E, batch, OBS + 1, generator=gen)
-    return x, y
+    return x.to(device), y.to(device)
+
+
+def timed_ms(torch, fn, steps: int, warmup: int, device: str) -> float:
+    """Mean ms per call of ``fn`` over ``steps`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    _bench.sync(torch, device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    _bench.sync(torch, device)
+    return 1000.0 * (time.perf_counter() - start) / steps
 
 
 # ----- workers -----
@@ -103,6 +115,7 @@ def worker_ours(spec: dict) -> dict:
     from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
 
     torch.manual_seed(0)
+    device = spec.get("device", "cpu")
     out = {"versions": _bench.versions("torch", "numpy")}
     if spec["kind"] == "step":
         settings = ModelSettings(
@@ -113,23 +126,19 @@ def worker_ours(spec: dict) -> dict:
             model_lr=LR,
             model_weight_decay=WD,
         )
-        model = build_model(settings, OBS, ACT, "cpu")
+        model = build_model(settings, OBS, ACT, device)
         opt = model.make_optimizer(settings.fit_config())
-        x, y = step_tensors(torch, spec["batch"])
+        x, y = step_tensors(torch, spec["batch"], device)
+        bf16 = spec.get("precision") == "bf16"
 
         def step() -> None:
-            with torch.autocast("cpu", torch.bfloat16, enabled=spec.get("precision") == "bf16"):
+            with torch.autocast(device, torch.bfloat16, enabled=bf16):
                 loss = model.loss(x, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
 
-        for _ in range(spec["warmup"]):
-            step()
-        start = time.perf_counter()
-        for _ in range(spec["steps"]):
-            step()
-        out["step_ms"] = 1000.0 * (time.perf_counter() - start) / spec["steps"]
+        out["step_ms"] = timed_ms(torch, step, spec["steps"], spec["warmup"], device)
         return out
 
     n = spec["n"]
@@ -138,28 +147,32 @@ def worker_ours(spec: dict) -> dict:
                              model_batch_size=spec["batch"], model_holdout_ratio=HOLDOUT,
                              model_max_holdout=n, model_max_epochs=1,
                              model_precision=spec.get("precision", "fp32"))  # fmt: skip
-    model = build_model(settings, OBS, ACT, "cpu")
-    trainer = ModelTrainer(model, settings, torch.Generator().manual_seed(0))
+    model = build_model(settings, OBS, ACT, device)
+    trainer = ModelTrainer(model, settings, torch.Generator(device=device).manual_seed(0))
 
     def filled(size: int) -> ReplayBuffer:
-        buf = ReplayBuffer(OBS, ACT, size, "cpu")
-        obs, act, nxt, rew = (torch.from_numpy(a) for a in random_transitions(size))
-        buf.add_batch(obs, act, rew, nxt, torch.zeros(size))
+        buf = ReplayBuffer(OBS, ACT, size, device)
+        obs, act, nxt, rew = (torch.from_numpy(a).to(device) for a in random_transitions(size))
+        buf.add_batch(obs, act, rew, nxt, torch.zeros(size, device=device))
         return buf
 
-    trainer.fit(filled(min(n, 2048)))  # warm-up on a small buffer
+    def fit(buf: ReplayBuffer) -> None:
+        trainer.fit(buf)
+        _bench.sync(torch, device)
+
+    fit(filled(min(n, 2048)))  # warm-up on a small buffer
     buf = filled(n)
-    out["epoch_s"] = _bench.median_time(lambda: trainer.fit(buf), spec["epochs"])
+    out["epoch_s"] = _bench.median_time(lambda: fit(buf), spec["epochs"])
     return out
 
 
-def mbrl_cfg(batch: int):
+def mbrl_cfg(batch: int, device: str = "cpu"):
     import omegaconf
 
     return omegaconf.OmegaConf.create({
         "seed": 0,
-        "device": "cpu",
-        "dynamics_model": _bench.mbrl_gaussian_mlp_cfg(E, LAYERS, HID),
+        "device": device,
+        "dynamics_model": _bench.mbrl_gaussian_mlp_cfg(E, LAYERS, HID, device),
         "algorithm": {
             "learned_rewards": True,
             "target_is_delta": True,
@@ -190,13 +203,14 @@ def worker_mbrl(spec: dict) -> dict:
     from mbrl.util.replay_buffer import ReplayBuffer
 
     torch.manual_seed(0)
-    cfg = mbrl_cfg(spec["batch"])
+    device = spec.get("device", "cpu")
+    cfg = mbrl_cfg(spec["batch"], device)
     out = {"versions": _bench.versions("mbrl", "torch", "numpy", "hydra-core", "omegaconf")}
     model = mbrl.util.common.create_one_dim_tr_model(cfg, (OBS,), (ACT,))
     trainer = mbrl.models.ModelTrainer(model, optim_lr=LR, weight_decay=WD)
     if spec["kind"] == "step":
         net = model.model  # the GaussianMLP
-        x, y = step_tensors(torch, spec["batch"])
+        x, y = step_tensors(torch, spec["batch"], device)
         opt = trainer.optimizer
 
         def update() -> None:
@@ -209,12 +223,7 @@ def worker_mbrl(spec: dict) -> dict:
             opt.step()
 
         for fn, key in ((update, "step_ms"), (core, "core_ms")):
-            for _ in range(spec["warmup"]):
-                fn()
-            start = time.perf_counter()
-            for _ in range(spec["steps"]):
-                fn()
-            out[key] = 1000.0 * (time.perf_counter() - start) / spec["steps"]
+            out[key] = timed_ms(torch, fn, spec["steps"], spec["warmup"], device)
         return out
 
     def filled(size: int) -> ReplayBuffer:
@@ -230,6 +239,7 @@ def worker_mbrl(spec: dict) -> dict:
         mbrl.util.common.train_model_and_save_model_and_data(
             model, trainer, cfg.overrides, buf, work_dir=None
         )
+        _bench.sync(torch, device)
 
     fit(filled(min(spec["n"], 2048)))  # warm-up on a small buffer
     buf = filled(spec["n"])
@@ -254,7 +264,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     peak = _bench.Peak(args)
-    base = {"threads": args.threads, "batch": args.batch, "precision": args.precision}
+    base = {"threads": args.threads, "batch": args.batch, "precision": args.precision,
+            "device": args.device}  # fmt: skip
     specs = [{**base, "kind": "step", "steps": args.steps, "warmup": args.warmup}]
     specs += [{**base, "kind": "epoch", "n": n, "epochs": args.epochs} for n in args.sizes]
     records = [(spec, _bench.alternate(__file__, PEER, spec, args)) for spec in specs]

@@ -1,7 +1,7 @@
 """SAC gradient updates per second: mbrl-spectrum's SACAgent vs Stable-Baselines3's SAC.
 
     python benchmarks/peers/sac_updates.py [--hidden 256 512] [--updates 1000]
-        [--buffer 100000] [--threads 2] [--repeats 3]
+        [--buffer 100000] [--threads 2] [--repeats 3] [--device cuda]
 
 Run it with mbrl-spectrum's venv. The SB3 worker runs under $PEER_VENVS/sb3 (see _bench.py).
 
@@ -74,18 +74,20 @@ def worker_ours(spec: dict) -> dict:
     from methods.common.sac_agent import SACAgent, SACParams
 
     torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(0)
+    device = spec.get("device", "cpu")
+    gen = torch.Generator(device=device).manual_seed(0)
     params = SACParams(hidden=spec["hidden"], sac_precision=spec.get("precision", "fp32"))
-    agent = SACAgent(OBS, ACT, params, "cpu", gen)
+    agent = SACAgent(OBS, ACT, params, device, gen)
     n = spec["buffer"]
-    buf = ReplayBuffer(OBS, ACT, n, "cpu", gen)
-    obs, act, rew, nxt = (torch.from_numpy(x) for x in random_transitions(n))
-    buf.add_batch(obs, act, rew, nxt, torch.zeros(n))
+    buf = ReplayBuffer(OBS, ACT, n, device, gen)
+    obs, act, rew, nxt = (torch.from_numpy(x).to(device) for x in random_transitions(n))
+    buf.add_batch(obs, act, rew, nxt, torch.zeros(n, device=device))
 
     def updates(k: int) -> None:
         for _ in range(k):
             agent.update(buf.sample(spec["batch"]))
         agent.pop_stats()
+        _bench.sync(torch, device)
 
     updates(spec["warmup"])
     start = time.perf_counter()
@@ -98,7 +100,7 @@ def worker_ours(spec: dict) -> dict:
 
 
 def worker_sb3(spec: dict) -> dict:
-    _bench.setup_torch(spec["threads"])
+    torch = _bench.setup_torch(spec["threads"])
     import gymnasium as gym
     from stable_baselines3 import SAC
     from stable_baselines3.common.logger import Logger
@@ -117,7 +119,7 @@ def worker_sb3(spec: dict) -> dict:
         gamma=0.99,
         ent_coef="auto",
         policy_kwargs={"net_arch": [spec["hidden"], spec["hidden"]]},
-        device="cpu",
+        device=spec.get("device", "cpu"),
         seed=0,
         verbose=0,
     )
@@ -131,9 +133,12 @@ def worker_sb3(spec: dict) -> dict:
     rb.dones[:n] = 0.0
     rb.pos, rb.full = 0, True
 
+    device = spec.get("device", "cpu")
     model.train(gradient_steps=spec["warmup"], batch_size=spec["batch"])
+    _bench.sync(torch, device)
     start = time.perf_counter()
     model.train(gradient_steps=spec["updates"], batch_size=spec["batch"])
+    _bench.sync(torch, device)
     seconds = time.perf_counter() - start
     return {
         "updates_per_s": spec["updates"] / seconds,
@@ -161,7 +166,7 @@ def main() -> None:
     for hidden in args.hidden:
         spec = {"threads": args.threads, "hidden": hidden, "batch": args.batch,
                 "updates": args.updates, "warmup": args.warmup, "buffer": args.buffer,
-                "precision": args.precision}  # fmt: skip
+                "precision": args.precision, "device": args.device}  # fmt: skip
         runs = _bench.alternate(__file__, PEER, spec, args)
         records.append((spec, runs))
     peak.finish()
