@@ -3,9 +3,11 @@
 # graphs on, then off), SAC updates (ours vs Stable-Baselines3) and ensemble training (ours
 # vs mbrl-lib), every workload on CUDA on both sides, one benchmark at a time, until a
 # deadline. The GPU image has torch but neither suite's other packages, and no venvs: each
-# side's wheels travel in .whl/<side>/ (ours, mbrl, sb3; see benchmarks/README.md), are
-# installed into /tmp/site-<side>, and /tmp/py-<side> runs the image's python with that
-# site (ours: and the repo) first on the path. sb3 and ours share ours' wheels.
+# side's wheels travel in .whl/<side>/ (ours: gymnasium, mujoco and their needs; mbrl; sb3:
+# stable-baselines3 alone, on top of ours'), are installed into /tmp/site-<side>, and
+# /tmp/py-<side> runs the image's python with that site (ours: and the repo) first on the path.
+# BENCHES picks benchmarks (default all four); each one's JSON lines go to $OUT/NAME.jsonl,
+# the stderr of all of them to $OUT/errors.txt.
 # Usage (repo root): OUT=/some/dir bash benchmarks/gpu_peers.sh [seconds in all, default 500]
 # DEVICE=cpu PY=.venv/bin/python WHL=dir: a dry run of the plumbing without a GPU (WHL: the
 # same wheels for that python).
@@ -35,7 +37,7 @@ install_side() {  # install_side NAME SIDES...: $WHL/SIDE/*.whl into /tmp/site-N
 install_side ours ours
 install_side sb3 ours sb3
 install_side mbrl mbrl
-/tmp/py-ours -c "import torch, gymnasium, methods; print('ours: torch', torch.__version__, 'gymnasium', gymnasium.__version__)" || exit 1
+/tmp/py-ours -c "import torch, gymnasium, methods.mpc; print('ours: torch', torch.__version__, 'gymnasium', gymnasium.__version__)" || exit 1
 /tmp/py-mbrl -c "import mbrl, gymnasium; print('mbrl', mbrl.__version__, 'gymnasium', gymnasium.__version__)" || exit 1
 /tmp/py-sb3 -c "import stable_baselines3, mujoco; print('sb3', stable_baselines3.__version__, 'mujoco', mujoco.__version__)" || exit 1
 
@@ -43,14 +45,16 @@ bench() {  # bench NAME SCRIPT PEER ARGS...: one driver run, if time is left
     local name=$1 script=$2 peer=$3 left
     shift 3
     left=$((DEADLINE - SECONDS - 5))
+    case " ${BENCHES:-$name} " in *" $name "*) ;; *) return ;; esac
     if [ "$left" -lt 30 ]; then echo "$name: skipped, ${left}s left"; return; fi
     echo "$name: up to ${left}s"
     timeout --kill-after=5 "$left" /tmp/py-ours "benchmarks/peers/$script" --device "$DEVICE" \
         --peer-python "/tmp/py-$peer" --ours-python /tmp/py-ours "$@" \
-        >"$OUT/$name.jsonl" 2>"$OUT/$name.err"
+        >"$OUT/$name.jsonl" 2>/tmp/$name.err
     echo "$name: exit $?"
     cut -c1-300 "$OUT/$name.jsonl"
-    tail -3 "$OUT/$name.err"
+    { echo "== $name"; cat /tmp/$name.err; } >>"$OUT/errors.txt"
+    tail -3 /tmp/$name.err
 }
 bench cem_graphs cem_planning.py mbrl --actions 10 --repeats 3 ${CEM_ARGS:-}
 bench sac_updates sac_updates.py sb3 --repeats 2 ${SAC_ARGS:-}
