@@ -191,7 +191,7 @@ def worker_mbrl(spec: dict) -> dict:
     from mbrl.types import TransitionBatch
 
     torch.manual_seed(0)
-    o, a = spec["obs"], spec["act"]
+    o, a, device = spec["obs"], spec["act"], spec.get("device", "cpu")
     cfg = mbrl_cfg(spec)
     model = mbrl.util.common.create_one_dim_tr_model(cfg, (o,), (a,))
     model.set_elite(list(range(NUM_ELITES)))
@@ -204,7 +204,7 @@ def worker_mbrl(spec: dict) -> dict:
     )
     model_env = mbrl.models.ModelEnv(
         spaces, model, mbrl.env.termination_fns.no_termination, None,
-        generator=torch.Generator(device=spec.get("device", "cpu")).manual_seed(0),
+        generator=torch.Generator(device=device).manual_seed(0),
     )  # fmt: skip
     agent = mbrl.planning.create_trajectory_optim_agent_for_model(
         model_env, cfg.algorithm.agent, num_particles=spec["particles"]
@@ -213,7 +213,7 @@ def worker_mbrl(spec: dict) -> dict:
     assert cem.elite_num == spec["elites"], (cem.elite_num, spec["elites"])
     assert cem.population_size == spec["population"] and cem.num_iterations == spec["iterations"]
     ms = time_actions(agent.act, starts, spec["warmup"],
-                      lambda: _bench.sync(torch, spec.get("device", "cpu")))  # fmt: skip
+                      lambda: _bench.sync(torch, device))  # fmt: skip
     return {
         "ms_per_action": ms,
         "versions": _bench.versions("mbrl", "torch", "numpy", "hydra-core", "omegaconf"),

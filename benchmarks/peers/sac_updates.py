@@ -105,7 +105,7 @@ def worker_sb3(spec: dict) -> dict:
     from stable_baselines3 import SAC
     from stable_baselines3.common.logger import Logger
 
-    n = spec["buffer"]
+    n, device = spec["buffer"], spec.get("device", "cpu")
     env = gym.make("Hopper-v5")
     assert env.observation_space.shape == (OBS,) and env.action_space.shape == (ACT,)
     model = SAC(
@@ -119,7 +119,7 @@ def worker_sb3(spec: dict) -> dict:
         gamma=0.99,
         ent_coef="auto",
         policy_kwargs={"net_arch": [spec["hidden"], spec["hidden"]]},
-        device=spec.get("device", "cpu"),
+        device=device,
         seed=0,
         verbose=0,
     )
@@ -133,7 +133,6 @@ def worker_sb3(spec: dict) -> dict:
     rb.dones[:n] = 0.0
     rb.pos, rb.full = 0, True
 
-    device = spec.get("device", "cpu")
     model.train(gradient_steps=spec["warmup"], batch_size=spec["batch"])
     _bench.sync(torch, device)
     start = time.perf_counter()
