@@ -180,6 +180,7 @@ class RunWriter:
         self.returns, self.metrics = list(state["returns"]), list(state["metrics"])
         self.timings = list(state["timings"])
         self.meta["start_time"] = state["start_time"]
+        self.meta["resumed_at_steps"] = list(state.get("resumed_at_steps", []))
         if "attempts" in state:  # meta.json: earlier_attempts[i] ran until resumed_at_steps[i]
             self.meta["earlier_attempts"] = list(state["attempts"])
         self._elapsed_before = state["elapsed_seconds"]
