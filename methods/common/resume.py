@@ -52,6 +52,19 @@ def comparable(config: dict) -> dict:
     return {**{k: v for k, v in config.items() if k != "params"}, "params": params}
 
 
+def config_differences(checkpoint: dict, current: dict, prefix: str = "") -> list[str]:
+    """``key: checkpoint value -> current value`` for every (dotted) key whose values differ."""
+    lines = []
+    for key in sorted(set(checkpoint) | set(current), key=str):
+        name = f"{prefix}{key}"
+        old, new = checkpoint.get(key, "<unset>"), current.get(key, "<unset>")
+        if isinstance(old, dict) and isinstance(new, dict):
+            lines += config_differences(old, new, f"{name}.")
+        elif old != new:
+            lines.append(f"{name}: {old!r} -> {new!r}")
+    return lines
+
+
 def agent_state(agent) -> dict[str, Any]:
     """The agent's attributes that a checkpoint carries (all but the run context and the
     live env handles listed in ``agent.checkpoint_exclude``)."""
@@ -107,11 +120,14 @@ class Checkpointer:
         if problem is None and (not isinstance(payload, dict)
                                 or payload.get("format") != FORMAT_VERSION):  # fmt: skip
             problem = f"{self.path} is not a checkpoint of this version"
+        hint = "delete it to start the run over"
         if problem is None and payload["config"] != comparable(config):
-            problem = f"{self.path} was written with another config"
+            changed = "; ".join(config_differences(payload["config"], comparable(config)))
+            problem = f"{self.path} was written with another config ({changed})"
+            hint = f"rerun with the checkpoint's values to resume, or {hint}"
         if problem is not None:
             if not restart_stale:
-                raise UserError(f"{problem}; delete it to start the run over")
+                raise UserError(f"{problem}; {hint}")
             print(f"{problem}: deleted, starting the run over", file=sys.stderr)
             self.remove()
             return None

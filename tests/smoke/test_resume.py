@@ -82,7 +82,9 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
     assert killed.returncode == -signal.SIGKILL
     other = run(command("sac-pendulum", out, ["checkpoint_every=300", "gamma=0.9"]))
     assert other.returncode == 2
-    assert other.stderr.strip().startswith("error:") and "another config" in other.stderr
+    assert other.stderr.strip().startswith("error:") and "another config (" in other.stderr
+    assert "(params.gamma: 0.99 -> 0.9)" in other.stderr  # names what changed
+    assert "rerun with the checkpoint's values to resume" in other.stderr
     assert "Traceback" not in other.stderr
     assert (out / CHECKPOINT_NAME).exists()  # the user decides; nothing is deleted
 
@@ -105,6 +107,7 @@ def test_stale_checkpoint_restarts_when_asked(tmp_path):
     changed = ["checkpoint_every=300", "gamma=0.9"]
     again = run(command("sac-pendulum", out, changed) + ["--restart-stale-checkpoint"])
     assert again.returncode == 0, again.stderr
-    assert "another config: deleted, starting the run over" in again.stderr
+    deleted = "another config (params.gamma: 0.99 -> 0.9): deleted, starting the run over"
+    assert deleted in again.stderr
     assert run(command("sac-pendulum", plain, ["gamma=0.9"])).returncode == 0
     assert (out / "returns.csv").read_bytes() == (plain / "returns.csv").read_bytes()
