@@ -120,9 +120,9 @@ class Checkpointer:
         if problem is None and (not isinstance(payload, dict)
                                 or payload.get("format") != FORMAT_VERSION):  # fmt: skip
             problem = f"{self.path} is not a checkpoint of this version"
-        hint = "delete it to start the run over"
-        if problem is None and payload["config"] != comparable(config):
-            changed = "; ".join(config_differences(payload["config"], comparable(config)))
+        hint, current = "delete it to start the run over", comparable(config)
+        if problem is None and payload["config"] != current:
+            changed = "; ".join(config_differences(payload["config"], current))
             problem = f"{self.path} was written with another config ({changed})"
             hint = f"rerun with the checkpoint's values to resume, or {hint}"
         if problem is not None:
