@@ -104,11 +104,15 @@ class Config(SACConfig, ModelSettings):
 
 
 def scheduled_length(cfg: Config, env_step: int) -> int:
-    """k at this env step: fixed, or linear in the epoch between the schedule's ends."""
+    """k at this env step: fixed, or linear in the epoch between the schedule's ends.
+
+    Epochs count from the end of the ``random_steps`` exploration, as in jannerm/mbpo (its
+    initial exploration runs before epoch 0): epoch = (env_step - random_steps) // length.
+    """
     if cfg.rollout_schedule is None:
         return cfg.rollout_length
     lo_epoch, hi_epoch, lo_k, hi_k = cfg.rollout_schedule
-    epoch = env_step // cfg.epoch_length
+    epoch = max(env_step - cfg.random_steps, 0) // cfg.epoch_length
     if hi_epoch == lo_epoch:
         return hi_k if epoch >= hi_epoch else lo_k
     frac = min(max((epoch - lo_epoch) / (hi_epoch - lo_epoch), 0.0), 1.0)

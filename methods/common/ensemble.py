@@ -195,7 +195,8 @@ class GaussianEnsemble(nn.Module):
         """Train on (N, in) -> (N, out) raw data with a holdout split and early stopping.
 
         Each member trains on its own bootstrap resample; each keeps the weights of its best
-        holdout epoch; the ``num_elites`` best members become the elites.
+        holdout epoch of this call (never the weights it came in with); the ``num_elites``
+        best members become the elites.
         Returns holdout MSE/NLL of the elites (normalised units), epochs run, train loss.
         """
         device = inputs.device
@@ -215,7 +216,12 @@ class GaussianEnsemble(nn.Module):
 
         opt = optimizer or self.make_optimizer(config)
         bf16 = config.precision == "bf16"
-        best_score = self._holdout_score(x_hold, y_hold, config)
+        # As in jannerm/mbpo, a refit's best starts at +inf: the pre-refit weights are never
+        # restored (their holdout score is optimistic: the holdout is redrawn from data they
+        # trained on, and they were fitted under the normalisers just replaced), so every
+        # member keeps the weights of one of this refit's own epochs.
+        best_score = torch.full((self.members,), float("inf"), device=device)
+        best_epoch = torch.zeros(self.members, device=device)
         best_state = [p.detach().clone() for p in self.member_state()]
         since_update, epochs, train_loss = 0, 0, float("nan")
         while epochs < config.max_epochs and since_update <= config.patience:
@@ -237,12 +243,13 @@ class GaussianEnsemble(nn.Module):
             improved = self._improved(best_score, score, config)
             if improved.any():
                 best_score = torch.where(improved, score, best_score)
+                best_epoch = torch.where(improved, float(epochs), best_epoch)
                 self._copy_members(best_state, self.member_state(), improved)
                 since_update = 0
             else:
                 since_update += 1
-        everyone = torch.ones_like(best_score, dtype=torch.bool)
-        self._copy_members(self.member_state(), best_state, everyone)
+        kept_trained = best_epoch > 0  # all members after >= 1 epoch (max_epochs >= 1)
+        self._copy_members(self.member_state(), best_state, kept_trained)
         mse, nll = self.evaluate(x_hold, y_hold)
         self.elites.copy_(
             torch.argsort(nll if self._stops_on_nll(config) else mse)[: self.num_elites]
@@ -252,6 +259,10 @@ class GaussianEnsemble(nn.Module):
             "model/holdout_nll": float(nll[self.elites].mean()),
             "model/train_loss": train_loss,
             "model/epochs": float(epochs),
+            # which epoch's weights each member kept (1 = the first), and the fraction of
+            # members whose weights come from this refit (1 unless max_epochs is 0)
+            "model/best_epoch_mean": float(best_epoch[kept_trained].mean()) if epochs else 0.0,
+            "model/kept_trained_fraction": float(kept_trained.float().mean()),
         }
 
     def _stops_on_nll(self, config: FitConfig) -> bool:
@@ -264,9 +275,10 @@ class GaussianEnsemble(nn.Module):
 
     def _improved(self, best: torch.Tensor, score: torch.Tensor, config: FitConfig) -> torch.Tensor:
         """(E,) bool: which members improved enough to reset the patience."""
+        first = torch.isinf(best)  # the refit's first epoch is always kept
         if self._stops_on_nll(config):
-            return best - score > config.min_improvement  # NLL can be negative: absolute
-        return (best - score) / best.clamp_min(1e-12) > config.min_improvement
+            return first | (best - score > config.min_improvement)  # NLL can be < 0: absolute
+        return first | ((best - score) / best.clamp_min(1e-12) > config.min_improvement)
 
     def make_optimizer(self, config: FitConfig) -> torch.optim.Optimizer:
         decayed = [p for layer in [*self.hidden_layers, self.head] for p in layer.parameters()]

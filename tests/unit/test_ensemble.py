@@ -155,3 +155,25 @@ def test_evaluate_in_chunks_equals_one_pass(probabilistic):
     torch.testing.assert_close(
         nll, expected_nll.detach() if probabilistic else expected_mse.detach()
     )
+
+
+@pytest.mark.parametrize("stop_on", ["nll", "mse"])
+def test_refit_keeps_a_trained_epoch_when_no_epoch_beats_the_old_model(stop_on):
+    """Regression (issue 35.1): a refit whose epochs never beat the pre-refit model's holdout
+    score by the threshold used to restore the pre-refit weights, throwing the refit away
+    while the normalisers had already been refit. As in jannerm/mbpo, the best score of a
+    refit starts at +inf: the kept weights are always those of one of its own epochs."""
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    inputs, targets = _sine_data(800, gen)
+    model = GaussianEnsemble(2, 1, members=3, elites=2, hidden=32, layers=2)
+    model.fit(inputs, targets, FitConfig(max_epochs=30, patience=30, stop_on=stop_on), gen)
+    before = [p.detach().clone() for p in model.member_state()]
+    # shifted and rescaled data: the normalisers change; an impossible threshold makes every
+    # epoch "not an improvement" over the old model's score
+    new_inputs, new_targets = inputs * 3 + 1, targets * 2
+    strict = FitConfig(max_epochs=4, patience=2, stop_on=stop_on, min_improvement=1e9)
+    stats = model.fit(new_inputs, new_targets, strict, gen)
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.member_state(), strict=True))
+    assert stats["model/kept_trained_fraction"] == 1.0
+    assert 1.0 <= stats["model/best_epoch_mean"] <= stats["model/epochs"]

@@ -23,10 +23,15 @@ def test_paper_schedule_is_linear_in_epochs():
     cfg = cfg_for("mbpo-sched")
     assert cfg.rollout_schedule == (20, 150, 1, 15)
     assert cfg.updates_per_step == 20 and cfg.epoch_length == 1000
+    assert cfg.random_steps == 5000
+    # MBPO's epochs count from the end of its 5000 exploration steps (jannerm/mbpo's
+    # _initial_exploration_hook runs before epoch 0): epoch = (step - 5000) // 1000
     assert scheduled_length(cfg, 0) == 1
-    assert scheduled_length(cfg, 20_999) == 1
-    assert scheduled_length(cfg, 85_000) == 1 + int(65 / 130 * 14)
-    assert scheduled_length(cfg, 150_000) == 15
+    assert scheduled_length(cfg, 25_999) == 1
+    assert scheduled_length(cfg, 30_000) == 1  # epoch 25: int(1 + 5 / 130 * 14) = 1
+    assert scheduled_length(cfg, 90_000) == int(1 + 65 / 130 * 14)
+    assert scheduled_length(cfg, 154_999) == 14  # epoch 149: int(1 + 129 / 130 * 14)
+    assert scheduled_length(cfg, 155_000) == 15
     assert scheduled_length(cfg, 400_000) == 15
 
 
