@@ -215,6 +215,21 @@ class MBPOAgent(PolicyAgent):
                        float(valid_count.sum()) / starts.shape[0]})  # fmt: skip
         self.timed("rollout", start)
 
+    def regenerate(self, buffer: ReplayBuffer, env_step: int) -> None:
+        """Refill the model buffer that a slim checkpoint left out: as many rollout rounds
+        as the buffer retains (or as have run so far), from the current model and policy.
+        The rounds' statistics are not logged (they would double-count the next window)."""
+        if not self.model_trained:
+            return
+        rounds_kept = self.cfg.model_retain_epochs * max(
+            1, self.cfg.epoch_length // self.cfg.rollout_freq
+        )
+        rounds_done = (env_step - self.cfg.random_steps) // self.cfg.rollout_freq + 1
+        stats = self.stats
+        for _ in range(max(1, min(rounds_kept, rounds_done))):
+            self.rollout(buffer, env_step)
+        self.stats = stats
+
     def record_mismatch(self, buffer: ReplayBuffer, states: torch.Tensor, valid) -> None:
         """Mean z-scored distance from synthetic states (H, B, obs_dim) to their nearest real
         replay state, per rollout step, over ``mismatch_samples`` rollouts (a cKDTree)."""

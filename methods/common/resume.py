@@ -32,6 +32,9 @@ FORMAT_VERSION = 1
 # Keys that decide when checkpoints are taken or when the run ends, not what it computes up
 # to there: a checkpoint taken under other values (or before the key existed) still resumes.
 NEUTRAL_KEYS = ("checkpoint_minutes", "checkpoint_every", "stop_at_return")
+# Agent state that an agent can rebuild after a resume (``agent.regenerate``): MBPO's and
+# Dyna's model buffer, 100k x k synthetic transitions (hundreds of MB on Hopper).
+REGENERABLE = ("model_buffer",)
 # Test hook: SIGKILL this process right after a checkpoint is written (a kill mid-run).
 KILL_AFTER_CHECKPOINT_ENV = "MBRL_SPECTRUM_KILL_AFTER_CHECKPOINT"
 
@@ -145,3 +148,32 @@ def restore(payload: dict, ctx, agent) -> tuple[Any, LoopState]:
     torch.set_rng_state(payload["torch_rng"])
     ctx.writer.restore_log_state(payload["log"])
     return payload["buffer"], payload["loop"]
+
+
+def slim_checkpoint(path: Path) -> tuple[int, int, list[str]]:
+    """Rewrite the checkpoint at ``path`` without the agent state listed in ``REGENERABLE``,
+    so that it is small enough to travel (commit it, copy it to another host).
+
+    A run resumed from a slim checkpoint rebuilds that state with its current model and
+    policy (``agent.regenerate``): a valid run, but not byte-identical to an uninterrupted
+    one; its meta.json lists the env steps in ``regenerated_at_steps``.
+    Returns (bytes before, bytes after, the attributes dropped).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.exists():
+        raise UserError(f"no checkpoint at {path}")
+    before = path.stat().st_size
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a truncated or foreign file
+        raise UserError(f"cannot read {path} ({type(exc).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
+        raise UserError(f"{path} is not a checkpoint of this version")
+    dropped = [k for k in REGENERABLE if payload["agent"].get(k) is not None]
+    for key in dropped:
+        payload["agent"][key] = None
+    payload["slim"] = sorted({*payload.get("slim", []), *dropped})
+    atomic_torch_save(payload, path)
+    return before, path.stat().st_size, dropped

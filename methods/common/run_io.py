@@ -167,6 +167,7 @@ class RunWriter:
             "timings": list(self.timings),
             "start_time": self.meta["start_time"],
             "resumed_at_steps": self.meta.get("resumed_at_steps", []),
+            "regenerated_at_steps": self.meta.get("regenerated_at_steps", []),
             "elapsed_seconds": self.elapsed_seconds(),
             "attempts": [*self.meta.get("earlier_attempts", []), self._this_attempt()],
         }
@@ -181,6 +182,8 @@ class RunWriter:
         self.timings = list(state["timings"])
         self.meta["start_time"] = state["start_time"]
         self.meta["resumed_at_steps"] = list(state.get("resumed_at_steps", []))
+        if state.get("regenerated_at_steps"):  # resumed from a slim checkpoint before
+            self.meta["regenerated_at_steps"] = list(state["regenerated_at_steps"])
         if "attempts" in state:  # meta.json: earlier_attempts[i] ran until resumed_at_steps[i]
             self.meta["earlier_attempts"] = list(state["attempts"])
         self._elapsed_before = state["elapsed_seconds"]
@@ -192,6 +195,10 @@ class RunWriter:
 
     def mark_resumed(self, env_step: int) -> None:
         self.meta.setdefault("resumed_at_steps", []).append(env_step)
+
+    def mark_regenerated(self, env_step: int) -> None:
+        """A resume at ``env_step`` rebuilt state a slim checkpoint had left out."""
+        self.meta.setdefault("regenerated_at_steps", []).append(env_step)
 
     def save_checkpoint(self, name: str, obj) -> None:
         atomic_torch_save(obj, self.out_dir / name)

@@ -178,6 +178,14 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
         print(f"resuming {ctx.writer.out_dir} from env step {loop.step}", file=sys.stderr)
         set_reset_rng(env, loop.env_rng)
         obs, _ = env.reset()
+        if payload.get("slim"):  # the checkpoint left out state the agent can rebuild
+            regenerate = getattr(agent, "regenerate", None)
+            if regenerate is not None:
+                regenerate(buffer, loop.step)
+            ctx.writer.mark_regenerated(loop.step)
+            rebuilt = ", ".join(payload["slim"])
+            print(f"rebuilt {rebuilt} (slim checkpoint): a valid run, not byte-identical "
+                  "to an uninterrupted one", file=sys.stderr)  # fmt: skip
     if hasattr(agent, "attach_envs"):  # planners that copy the simulator (MPC oracle)
         agent.attach_envs(env, eval_env)
     agent.on_reset(obs)

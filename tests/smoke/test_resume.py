@@ -111,3 +111,26 @@ def test_stale_checkpoint_restarts_when_asked(tmp_path):
     assert deleted in again.stderr
     assert run(command("sac-pendulum", plain, ["gamma=0.9"])).returncode == 0
     assert (out / "returns.csv").read_bytes() == (plain / "returns.csv").read_bytes()
+
+
+def test_slim_checkpoint_travels_and_resumes_with_a_rebuilt_model_buffer(tmp_path):
+    """A slim checkpoint (no model buffer) is smaller, resumes, rebuilds the model buffer
+    from the current model and policy, and says so in meta.json (valid, not identical)."""
+    from methods.common.resume import slim_checkpoint
+
+    out = tmp_path / "run"
+    resumable = command("mbpo-k5", out, ["checkpoint_every=300", "rollout_batch_size=400"])
+    assert run(resumable, kill_after_checkpoint=True).returncode == -signal.SIGKILL
+    before, after, dropped = slim_checkpoint(out)
+    assert dropped == ["model_buffer"] and after < before
+    assert slim_checkpoint(out / CHECKPOINT_NAME)[2] == []  # idempotent
+    again = run(resumable)
+    assert again.returncode == 0, again.stderr
+    assert "rebuilt model_buffer (slim checkpoint)" in again.stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["regenerated_at_steps"] == meta["resumed_at_steps"]
+    sizes = [line.split(",") for line in (out / "metrics.csv").read_text().splitlines()]
+    resumed_at = meta["resumed_at_steps"][0]
+    after_resume = [float(v) for step, name, v in sizes[1:]
+                    if name == "model_buffer/size" and int(step) > resumed_at]  # fmt: skip
+    assert after_resume and min(after_resume) > 0
