@@ -4,7 +4,8 @@
 
 (a) ``divergence.csv`` (t, mean_log_distance, std_log_distance, median_log_distance, n):
     pairs of true-simulator trajectories from real start states whose simulator state
-    differs by 1e-6, driven by the same policy; the finite-time Lyapunov picture.
+    differs by 1e-6, each twin driven by the policy acting on its own observation (the closed
+    loop that BPTT differentiates); the finite-time Lyapunov picture of that closed loop.
     ``growth_rate`` in ``summary.csv`` is the least-squares slope of the *median*
     log-distance vs t before saturation: pairs that collapse onto exactly the same state
     (a body at rest on the floor) give log(1e-300) and would drag a mean down.
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -28,7 +31,7 @@ from methods.bptt import DeterministicPolicy, model_return
 from methods.common.buffer import ReplayBuffer
 from methods.common.checkpoints import load_run_actor, load_run_model, run_config
 from methods.common.dynamics import ModelSettings, ModelTrainer, build_model
-from methods.common.envs import get_sim_state, get_spec, make_env, set_sim_state
+from methods.common.envs import get_sim_obs, get_sim_state, get_spec, make_env, set_sim_state
 from methods.common.errors import UserError
 from methods.common.model_env import ModelEnv
 from methods.common.run_io import atomic_write_text, csv_text
@@ -37,8 +40,36 @@ from methods.common.sac_agent import Actor
 HORIZONS = (1, 2, 5, 10, 20, 50, 100, 200)
 
 
-def true_divergence(env_id: str, policy, n_starts: int, steps: int, seed: int) -> np.ndarray:
-    """log ||obs_a - obs_b|| (n_starts, steps); NaN after either copy terminates."""
+Policy = Callable[[np.ndarray], np.ndarray]
+"""A deterministic policy: observation (obs_dim,) -> action (act_dim,)."""
+
+
+def twin_log_distances(
+    env_a: gym.Env,
+    env_b: gym.Env,
+    obs_a: np.ndarray,
+    obs_b: np.ndarray,
+    policy: Policy,
+    steps: int,
+) -> np.ndarray:
+    """Step two copies of an env from observations ``obs_a``, ``obs_b`` (obs_dim,), each
+    acting on its own observation (closed loop): log ||obs_a - obs_b|| after each step
+    (steps,); NaN after either copy terminates or truncates."""
+    logs = np.full(steps, np.nan)
+    for t in range(steps):
+        obs_a, _, term_a, trunc_a, _ = env_a.step(policy(obs_a))
+        obs_b, _, term_b, trunc_b, _ = env_b.step(policy(obs_b))
+        logs[t] = math.log(max(float(np.linalg.norm(obs_a - obs_b)), 1e-300))
+        if term_a or term_b or trunc_a or trunc_b:
+            break
+    return logs
+
+
+def true_divergence(
+    env_id: str, policy: Policy, n_starts: int, steps: int, seed: int
+) -> np.ndarray:
+    """log ||obs_a - obs_b|| (n_starts, steps) of closed-loop twins whose simulator states
+    start 1e-6 apart in a random direction; NaN after either copy terminates."""
     rng = np.random.default_rng(seed)
     env_a, env_b = make_env(env_id), make_env(env_id)
     logs = np.full((n_starts, steps), np.nan)
@@ -48,18 +79,13 @@ def true_divergence(env_id: str, policy, n_starts: int, steps: int, seed: int) -
         state = get_sim_state(env_a)
         direction = rng.normal(size=state.shape)
         set_sim_state(env_b, state + 1e-6 * direction / np.linalg.norm(direction))
-        for t in range(steps):
-            action = policy(obs_a, rng)
-            obs_a, _, term_a, trunc_a, _ = env_a.step(action)
-            obs_b, _, term_b, trunc_b, _ = env_b.step(action)
-            logs[i, t] = math.log(max(float(np.linalg.norm(obs_a - obs_b)), 1e-300))
-            if term_a or term_b or trunc_a or trunc_b:
-                break
+        logs[i] = twin_log_distances(env_a, env_b, obs_a, get_sim_obs(env_b), policy, steps)
     return logs
 
 
 def growth_rate(mean_log: np.ndarray, saturation: float = 0.0) -> float:
-    """Slope of mean log-distance vs t up to the first step above ``saturation`` (log 1)."""
+    """Slope of a log-distance curve (T,) vs t up to the first step above ``saturation``
+    (log 1); run_chaos passes the median over start states."""
     valid = np.isfinite(mean_log)
     stop = np.argmax(mean_log > saturation) if (mean_log > saturation).any() else len(mean_log)
     t = np.arange(len(mean_log))[:stop][valid[:stop]]
@@ -132,7 +158,7 @@ def run_chaos(
         policy = DeterministicPolicy(obs_dim, act_dim, 64, 2).to(device)
 
     @torch.no_grad()
-    def act(obs, rng):
+    def act(obs: np.ndarray) -> np.ndarray:
         return policy(torch.as_tensor(obs, device=device).unsqueeze(0))[0].cpu().numpy()
 
     logs = true_divergence(env_id, act, n_starts, steps, seed)

@@ -243,6 +243,27 @@ def set_sim_state(env: gym.Env, state: np.ndarray) -> None:
         raw.state = np.array(state, dtype=np.float64)
 
 
+def get_sim_obs(env: gym.Env) -> np.ndarray:
+    """The observation (obs_dim,) of the env's current simulator state, as its own ``step``
+    would return it (through the wrappers' observation transforms): for a twin whose state
+    was set by :func:`set_sim_state`."""
+    raw = env.unwrapped
+    if isinstance(raw, DMCGymAdapter):
+        obs = raw._flatten(raw._env.task.get_observation(raw.physics))
+    elif hasattr(raw, "_get_obs"):  # gymnasium MuJoCo and classic-control envs
+        obs = raw._get_obs()
+    else:
+        raise TypeError(f"cannot observe the simulator state of {type(raw).__name__}")
+    chain = []
+    while isinstance(env, gym.Wrapper):
+        chain.append(env)
+        env = env.env
+    for wrapper in reversed(chain):  # innermost transform first
+        if isinstance(wrapper, gym.ObservationWrapper):
+            obs = wrapper.observation(obs)
+    return obs
+
+
 def get_reset_rng(env: gym.Env):
     """A copy of the RNG that the next ``reset()`` (without a seed) draws the start state
     from: dm_control's task RandomState, else gymnasium's ``np_random``."""
