@@ -102,7 +102,12 @@ class Checkpointer:
             "torch_rng": torch.get_rng_state(),
             "log": writer.log_state(),
         }
+        start = time.monotonic()
         atomic_torch_save(payload, self.path)
+        seconds = time.monotonic() - start
+        size_mb = self.path.stat().st_size / 2**20
+        print(f"checkpoint at env step {loop.step}: {size_mb:.1f} MB in {seconds:.2f} s",
+              file=sys.stderr, flush=True)  # fmt: skip
         self.last_time, self.last_step = time.monotonic(), loop.step
         if os.environ.get(KILL_AFTER_CHECKPOINT_ENV):
             os.kill(os.getpid(), signal.SIGKILL)

@@ -118,6 +118,16 @@ def provenance(device: torch.device, seed: int) -> dict:
     }  # fmt: skip
 
 
+def _clock(seconds: float) -> str:
+    """``1h02m``, ``4m05s`` or ``?`` for a duration in seconds."""
+    if not seconds == seconds or seconds == float("inf"):  # NaN or unbounded
+        return "?"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
 class RunWriter:
     """Writes one run directory: config.yaml, meta.json, returns.csv, metrics.csv, timings.csv.
 
@@ -195,6 +205,17 @@ class RunWriter:
 
     def mark_resumed(self, env_step: int) -> None:
         self.meta.setdefault("resumed_at_steps", []).append(env_step)
+
+    def progress_line(self, env_step: int, budget: int, eval_return: float) -> str:
+        """One line for the run's log: step / budget, return, elapsed, estimated time left
+        (from this attempt's rate, evaluations included)."""
+        attempt_start = (self.meta.get("resumed_at_steps") or [0])[-1]
+        this_attempt = time.time() - self._start
+        rate = (env_step - attempt_start) / this_attempt if this_attempt > 0 else 0.0
+        left = (budget - env_step) / rate if rate > 0 else float("nan")
+        return (f"step {env_step}/{budget} ({100 * env_step / budget:.0f}%)  return "
+                f"{eval_return:.1f}  elapsed {_clock(self.elapsed_seconds())}  "
+                f"left ~{_clock(left)}")  # fmt: skip
 
     def mark_regenerated(self, env_step: int) -> None:
         """A resume at ``env_step`` rebuilt state a slim checkpoint had left out."""

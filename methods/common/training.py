@@ -28,7 +28,7 @@ class RunSettings:
     eval_episodes: int = 5  # deterministic-policy episodes per evaluation
     random_steps: int = 1000  # initial uniformly random actions
     buffer_size: int = 1_000_000  # real replay capacity
-    checkpoint_minutes: float = 30.0  # checkpoint at the next episode end after this (0: off)
+    checkpoint_minutes: float = 3.0  # checkpoint at the next episode end after this (0: off)
     checkpoint_every: int = 0  # also after this many env steps (0: off; used by the tests)
     # end the run at the first evaluation whose mean return reaches this (a time-to-threshold
     # run: meta.json's ``stopped_at_return`` says where; None: run all ``env_steps``)
@@ -256,6 +256,8 @@ def _evaluate_if_due(
     ctx.writer.log_timings(step, {**timings, "time/policy_ms_per_action": ms_per_action,
                                   "time/train_wall_s": loop.train_seconds})  # fmt: skip
     ctx.writer.flush()
+    progress = ctx.writer.progress_line(step, settings.env_steps, float(returns.mean()))
+    print(f"{ctx.variant} {ctx.env_id} s{ctx.seed}: {progress}", file=sys.stderr, flush=True)
     if settings.stop_at_return is not None and returns.mean() >= settings.stop_at_return:
         ctx.writer.meta["stopped_at_return"] = {
             "env_step": step, "eval_return": float(returns.mean()),
