@@ -3,11 +3,13 @@
 At every real step an optimiser searches action sequences of length ``horizon``; each
 candidate is scored by the mean return of ``particles`` TSinf trajectories through the
 ensemble (learned reward, the env's termination function), the whole population x particles
-batch stepping at once (``propagation``: TS1, or ``mean`` for one trajectory through the
-elites' mean prediction, PETS's expectation propagation). The first action is executed,
-the plan is shifted by one step and warm-starts the next search. Optimisers: random
-shooting (``rs``), CEM (``cem``, ``iterations`` rounds refitting a truncated Gaussian to
-the ``cem_elites`` best, smoothed by ``smoothing``) and iCEM (``icem``). ``oracle: true``
+batch stepping at once, each candidate's particles shared out equally over the elites as
+PETS does (``propagation``: TS1, or ``mean`` for one trajectory through the elites' mean
+prediction, PETS's expectation propagation). The first action is executed, and the search's
+mean, shifted by one step, warm-starts the next search. Optimisers: random shooting
+(``rs``), CEM (``cem``, ``iterations`` rounds refitting a Gaussian to the ``cem_elites``
+best, smoothed by ``smoothing``, sampled truncated at +-2 std as PETS) and iCEM (``icem``,
+Pinneri et al. 2020). ``oracle: true``
 scores candidates on copies of the true simulator instead (the perfect-model upper bound;
 cheap envs only). The model is retrained at the end of every real episode on all data.
 Planning time per action (until the action is on the host) goes to timings.csv. On CUDA
@@ -17,11 +19,12 @@ the search of ``cem`` and ``rs`` is captured once as a CUDA graph and replayed p
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -62,8 +65,8 @@ class Config(RunSettings, ModelSettings):
     noise_beta: float = 2.0  # iCEM: colored-noise exponent (0 = white noise as CEM)
     population_decay: float = 1.25  # iCEM: population shrinks by this factor per iteration
     keep_elites: float = 0.3  # iCEM: fraction of elites carried to the next iteration / step
-    icem_execute: str = "best"  # iCEM: execute the best sequence scored (the paper) or the
-    #                             final mean (as CEM; robust where many plans tie, e.g. +1 per step)
+    icem_execute: str = "best"  # iCEM: execute the last iteration's best candidate (the
+    #        paper) or the final mean (as CEM; robust where many plans tie, e.g. +1 per step)
     eval_episodes: int = 1
     random_steps: int = 200
 
@@ -98,7 +101,8 @@ ROLES = ("train", "eval")
 @dataclass
 class WarmStart:
     """What the planner carries from one action to the next within an episode: the last
-    plan (H, A), shifted to warm-start the next search, and iCEM's kept elites (K, H, A).
+    search's mean (H, A; cem: the executed plan, icem: its final sampling mean), shifted to
+    warm-start the next search, and iCEM's kept elites (K, H, A).
     Training and evaluation episodes each have their own, so an evaluation neither starts
     from the training episode's plan nor leaves its own plan to the training episode."""
 
@@ -108,6 +112,53 @@ class WarmStart:
     def reset(self) -> None:
         self.plan.zero_()
         self.carried = None
+
+
+TRUNCATION = 2.0  # samples are a normal truncated at +-2 std (PETS: truncnorm(-2, 2))
+
+
+def truncated_normal(
+    shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device | str
+) -> torch.Tensor:
+    """Standard normal samples truncated to [-2, 2] (``shape``), by the inverse CDF of
+    uniforms from ``generator``: no point masses at the cut, and one kernel chain that a
+    CUDA graph can capture."""
+    u = torch.rand(shape, device=device, generator=generator)
+    edge = math.erf(TRUNCATION / math.sqrt(2.0))  # P(|z| < 2)
+    z = math.sqrt(2.0) * torch.erfinv((2.0 * u - 1.0) * edge)
+    return z.clamp(-TRUNCATION, TRUNCATION)  # float rounding only
+
+
+def cem_search(
+    objective: Objective,
+    init_mean: torch.Tensor,
+    population: int,
+    elites: int,
+    iterations: int,
+    smoothing: float,
+    init_std: float,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy method over sequences in [-1, 1], as PETS: ``init_mean`` (H, A) -> the
+    final mean and running std (H, A).
+
+    Each iteration samples a normal truncated at +-2 std around the mean, with the std
+    bounded by half the distance to the nearer action bound (so samples stay within the
+    bounds). The bound applies to sampling only: the running variance is smoothed from the
+    elites' variance, ``var = smoothing * var + (1 - smoothing) * var(elites)``.
+    """
+    mean = init_mean.clone()
+    var = torch.full_like(mean, init_std**2)
+    for _ in range(iterations):
+        bound = torch.minimum(mean + 1.0, 1.0 - mean) / TRUNCATION
+        std = torch.minimum(var.sqrt(), bound.clamp_min(1e-3))  # the sampling std only
+        noise = truncated_normal((population, *mean.shape), generator, mean.device)
+        candidates = (mean + std * noise).clamp(-1.0, 1.0)  # (P, H, A); clamp: the 1e-3 floor
+        scores = objective(candidates)
+        best = candidates[torch.topk(scores, elites).indices]
+        mean = smoothing * mean + (1 - smoothing) * best.mean(0)
+        var = smoothing * var + (1 - smoothing) * best.var(0, unbiased=False)
+    return mean, var.sqrt()
 
 
 def cem(
@@ -120,23 +171,9 @@ def cem(
     init_std: float,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Cross-entropy method over sequences in [-1, 1]; ``init_mean`` (H, A) -> best mean (H, A).
-
-    Samples are a truncated (+-2 std) Gaussian whose std is kept within half the distance
-    to the action bounds (as PETS).
-    """
-    mean = init_mean.clone()
-    std = torch.full_like(mean, init_std)
-    for _ in range(iterations):
-        bound = torch.minimum(mean + 1.0, 1.0 - mean) / 2.0
-        std = torch.minimum(std, bound.clamp_min(1e-3))
-        noise = torch.randn((population, *mean.shape), device=mean.device, generator=generator)
-        candidates = (mean + std * noise.clamp(-2.0, 2.0)).clamp(-1.0, 1.0)
-        scores = objective(candidates)
-        best = candidates[torch.topk(scores, elites).indices]
-        mean = smoothing * mean + (1 - smoothing) * best.mean(0)
-        std = smoothing * std + (1 - smoothing) * best.std(0, unbiased=False)
-    return mean
+    """``cem_search``'s final mean (H, A): the plan CEM executes (as PETS)."""
+    return cem_search(objective, init_mean, population, elites, iterations, smoothing, init_std,
+                      generator)[0]  # fmt: skip
 
 
 def colored_noise(beta: float, shape: tuple[int, int, int], generator, device) -> torch.Tensor:
@@ -154,6 +191,15 @@ def colored_noise(beta: float, shape: tuple[int, int, int], generator, device) -
     return signal / signal.std().clamp_min(1e-8)
 
 
+class ICEMResult(NamedTuple):
+    """What one iCEM search returns."""
+
+    plan: torch.Tensor  # (H, A) the sequence to execute
+    mean: torch.Tensor  # (H, A) the final sampling mean (the next step's warm start)
+    carried: torch.Tensor  # (K, H, A) the best elites, to be carried to the next step
+    scored: int  # candidates scored
+
+
 def icem(
     objective: Objective,
     init_mean: torch.Tensor,
@@ -168,17 +214,19 @@ def icem(
     keep_fraction: float = 0.3,
     carried: torch.Tensor | None = None,
     execute: str = "best",
-) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Improved CEM (Pinneri et al. 2020): colored-noise samples, a population decaying by
-    ``decay`` per iteration, a fraction of elites kept across iterations (and, through
-    ``carried``, across time steps), the mean added in the last iteration; returns the
-    sequence to execute (H, A): the best one scored (``execute="best"``, as the paper) or the
-    final mean (``"mean"``, as CEM), the elites to carry (shifted by the caller), and how
-    many candidates it scored."""
+) -> ICEMResult:
+    """Improved CEM (Pinneri et al. 2020; martius-lab/iCEM) from ``init_mean`` (H, A):
+    colored-noise samples, a population decaying by ``decay`` per iteration, the best
+    ``int(keep_fraction * elites)`` elites re-scored in the next iteration (and ``carried``
+    (K, H, A) from the previous step, already shifted by the caller, in the first), the mean
+    added in the last iteration. Executes the best candidate of the **last** iteration's
+    scoring (``execute="best"``, the paper: an earlier iteration's best is a noisy score
+    that was not confirmed) or the final mean (``"mean"``, as CEM)."""
     mean = init_mean.clone()
     std = torch.full_like(mean, init_std)
-    best, best_score, kept, scored = None, -float("inf"), carried, 0
+    kept, scored = carried, 0
     n_keep = max(1, int(keep_fraction * elites))
+    elite_set = best = mean
     for it in range(iterations):
         n = max(int(population * decay ** (-it)), 2 * elites)
         noise = colored_noise(beta, (n, *mean.shape), generator, mean.device)
@@ -189,14 +237,29 @@ def icem(
             candidates = torch.cat([candidates, mean.unsqueeze(0)])
         scores = objective(candidates)
         scored += candidates.shape[0]
-        order = torch.topk(scores, min(elites, candidates.shape[0])).indices
-        elite_set = candidates[order]
-        if float(scores[order[0]]) > best_score:
-            best, best_score = candidates[order[0]].clone(), float(scores[order[0]])
-        kept = elite_set
+        order = torch.topk(scores, min(elites, candidates.shape[0])).indices  # best first
+        elite_set = kept = candidates[order]
+        best = elite_set[0]  # the last iteration's is executed
         mean = smoothing * mean + (1 - smoothing) * elite_set.mean(0)
         std = smoothing * std + (1 - smoothing) * elite_set.std(0, unbiased=False)
-    return (mean if execute == "mean" else best), kept[:n_keep], scored
+    plan = mean if execute == "mean" else best
+    return ICEMResult(plan, mean, elite_set[:n_keep], scored)
+
+
+def shift_icem(
+    mean: torch.Tensor, carried: torch.Tensor | None, init_std: float, generator
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """iCEM's warm start for the next step (the paper): the mean (H, A) shifted by one step
+    with its last action repeated, and the carried elites (K, H, A) shifted by one step,
+    each ending with a fresh action drawn from N(that last mean action, ``init_std``)
+    (the sampling distribution's last step; white noise), clipped to the action bounds."""
+    mean = torch.cat([mean[1:], mean[-1:]])
+    if carried is None:
+        return mean, None
+    noise = torch.randn((carried.shape[0], 1, carried.shape[2]), device=carried.device,
+                        generator=generator)  # fmt: skip
+    last = (mean[-1] + init_std * noise).clamp(-1.0, 1.0)
+    return mean, torch.cat([carried[:, 1:], last], 1)
 
 
 def random_shooting(
@@ -265,6 +328,7 @@ class MPCAgent:
                 actions=actions,
                 mode=self.cfg.propagation,
                 fields=("reward", "valid"),
+                particles=None if self.cfg.propagation == "mean" else particles,
             )
         returns = (ro.reward.float() * ro.valid).sum(0).view(pop, particles).mean(1)
         return torch.nan_to_num(returns, nan=-1e6, posinf=-1e6, neginf=-1e6)
@@ -274,40 +338,48 @@ class MPCAgent:
         cfg = self.cfg
         return cfg.population * (cfg.iterations if cfg.optimiser == "cem" else 1)
 
+    def warm_start(self, memory: WarmStart) -> torch.Tensor:
+        """The next search's initial mean (H, A) from ``memory``'s last mean, shifted by one
+        step: cem pads with a zero action (PETS), icem repeats the last one (iCEM)."""
+        if self.cfg.optimiser == "icem":
+            return shift_icem(memory.plan, None, self.cfg.init_std, self.gen)[0]
+        return torch.cat([memory.plan[1:], torch.zeros_like(memory.plan[:1])])
+
     def optimise(
         self, objective: Objective, warm: torch.Tensor, memory: WarmStart | None = None
-    ) -> tuple[torch.Tensor, int]:
-        """The configured optimiser's best sequence (H, A) for ``objective``, warm-started at
-        ``warm`` (H, A), and how many candidates it scored. iCEM also updates the elites it
-        carries to the next step in ``memory`` (shifted by one step, padded with a zero
-        action; default: the training episode's)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """The configured optimiser's sequence to execute (H, A) for ``objective``,
+        warm-started at ``warm`` (H, A), the mean that warm-starts the next step (H, A; cem
+        and rs: the same sequence), and how many candidates it scored. iCEM also updates the
+        elites it carries to the next step in ``memory`` (default: the training episode's),
+        shifting them here (``shift_icem``)."""
         cfg = self.cfg
         if cfg.optimiser == "cem":
             plan = cem(objective, warm, cfg.population, cfg.cem_elites, cfg.iterations,
                        cfg.smoothing, cfg.init_std, self.gen)  # fmt: skip
-            return plan, self.fixed_candidates()
+            return plan, plan, self.fixed_candidates()
         if cfg.optimiser == "rs":
             plan = random_shooting(objective, cfg.horizon, self.ctx.act_dim, cfg.population,
                                    self.gen, self.device)  # fmt: skip
-            return plan, self.fixed_candidates()
+            return plan, plan, self.fixed_candidates()
         memory = self.warm["train"] if memory is None else memory
         carried = None
         if memory.carried is not None:
-            carried = torch.cat([memory.carried[:, 1:], torch.zeros_like(memory.carried[:, :1])],
-                                1)  # fmt: skip
-        plan, memory.carried, scored = icem(
+            _, carried = shift_icem(memory.plan, memory.carried, cfg.init_std, self.gen)
+        result = icem(
             objective, warm, cfg.population, cfg.cem_elites, cfg.iterations, cfg.smoothing,
             cfg.init_std, self.gen, cfg.noise_beta, cfg.population_decay, cfg.keep_elites,
             carried, cfg.icem_execute,
         )  # fmt: skip
-        return plan, scored
+        memory.carried = result.carried
+        return result.plan, result.mean, result.scored
 
     def search(self, obs_t: torch.Tensor, warm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Plan through the model from ``obs_t`` (1, obs_dim), warm-started at ``warm``
         (H, A): the plan (H, A) and its score (). With cem or rs this is pure tensor work
         (capturable as a CUDA graph)."""
         objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
-        plan, _ = self.optimise(objective, warm)
+        plan, _, _ = self.optimise(objective, warm)
         return plan, objective(plan.unsqueeze(0))[0]
 
     def captured_search(self) -> CapturedFunction:
@@ -340,10 +412,10 @@ class MPCAgent:
         cfg = self.cfg
         memory = self.warm[role]
         obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device).unsqueeze(0)
-        warm = torch.cat([memory.plan[1:], torch.zeros_like(memory.plan[:1])])
+        warm = self.warm_start(memory)
         if self.use_graph and (captured := self.try_capture()) is not None:
             plan, planned = captured(obs_t, warm)
-            memory.plan = plan.clone()
+            memory.plan = plan = plan.clone()
             scored = self.fixed_candidates()
         else:
             if self.simulator is not None:
@@ -351,9 +423,9 @@ class MPCAgent:
                 objective = self.simulator.returns
             else:
                 objective = lambda c: self.model_returns(obs_t, c)  # noqa: E731
-            memory.plan, scored = self.optimise(objective, warm, memory)
-            planned = objective(memory.plan.unsqueeze(0))[0]
-        action, planned = memory.plan[0].cpu().numpy(), float(planned)  # waits for the GPU
+            plan, memory.plan, scored = self.optimise(objective, warm, memory)
+            planned = objective(plan.unsqueeze(0))[0]
+        action, planned = plan[0].cpu().numpy(), float(planned)  # waits for the GPU
         self.plan_ms.append(1000.0 * (time.perf_counter() - start))
         particles = 1 if self.simulator is not None else self.model_particles()
         self.stats.setdefault("mpc/model_evals_per_action", []).append(

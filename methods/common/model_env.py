@@ -5,6 +5,8 @@ Propagation modes (how a sample picks its ensemble member):
 - ``TS1``: members re-drawn each step, balanced across the batch (PETS TS1);
 - ``TSinf``: a member fixed per particle for the whole rollout (PETS TSinf);
 - ``mean``: the mean over elites, no sampling (expected dynamics).
+With ``particles`` (planners: a candidate-major batch of P particles per candidate), TS1 and
+TSinf give every candidate an equal share of its particles per elite, as PETS does.
 Every step runs one batched forward over members; there is no loop over samples or members.
 """
 
@@ -200,6 +202,52 @@ class ModelEnv:
             mean = mean + var.sqrt() * self._noise(mean)
         return self._finish(obs, mean, None)
 
+    def _member_rotation(self, device: torch.device) -> torch.Tensor:
+        """The elites' member indices (E,) rotated by one random offset: slot k -> elite
+        (k + r) mod E, so the elites that take a remainder of particles vary per draw."""
+        n_el = self.num_elites
+        r = torch.randint(0, n_el, (1,), device=device, generator=self.generator)
+        return self.model.elites[(torch.arange(n_el, device=device) + r) % n_el]
+
+    def particle_order(self, batch: int, particles: int, device: torch.device) -> torch.Tensor:
+        """A fixed permutation (B,) of a candidate-major batch of ``particles`` rows per
+        candidate into slot-major order: particle j of every candidate takes slot j mod E.
+        The first P - P mod E particles come as E equal groups (slot k: rows with
+        j mod E = k), then one group of ``pop`` rows per remaining particle (slots
+        0 .. P mod E - 1), so that ``_step_particles`` runs grouped forwards on views."""
+        n_el, pop = self.num_elites, batch // particles
+        full = particles - particles % n_el
+        rows = torch.arange(batch, device=device).view(pop, particles)
+        grouped = rows[:, :full].reshape(pop, full // n_el, n_el).permute(2, 0, 1).reshape(-1)
+        return torch.cat([grouped, rows[:, full:].t().reshape(-1)])
+
+    def _step_particles(
+        self, obs: torch.Tensor, act: torch.Tensor, members: torch.Tensor, particles: int,
+        sample: bool,
+    ) -> StepResult:  # fmt: skip
+        """One step of a batch in ``particle_order``: (B, obs_dim), (B, act_dim); slot k
+        runs through member ``members[k]`` (E,). At most two grouped forwards: the balanced
+        part (E, B_full / E) and the remainder (P mod E, pop); no gathering."""
+        n_el, batch = self.num_elites, obs.shape[0]
+        pop, extra = batch // particles, particles % n_el
+        split = batch - extra * pop
+        parts = []
+        if split:
+            parts.append((obs[:split].view(n_el, split // n_el, -1),
+                          act[:split].view(n_el, split // n_el, -1), members))  # fmt: skip
+        if extra:
+            parts.append((obs[split:].view(extra, pop, -1), act[split:].view(extra, pop, -1),
+                          members[:extra]))  # fmt: skip
+        outputs = [self.model.predict(o, a, m) for o, a, m in parts]  # (E', n, out) each
+        if len(outputs) == 1:  # views, no copy
+            mean, var = (x.reshape(batch, -1) for x in outputs[0])
+        else:
+            mean = torch.cat([m.reshape(-1, m.shape[-1]) for m, _ in outputs])
+            var = torch.cat([v.reshape(-1, v.shape[-1]) for _, v in outputs])
+        if sample and self.model.probabilistic:
+            mean = mean + var.sqrt() * self._noise(mean)
+        return self._finish(obs, mean, None)
+
     def rollout(
         self,
         start_obs: torch.Tensor,
@@ -210,6 +258,7 @@ class ModelEnv:
         sample: bool = True,
         with_disagreement: bool = False,
         fields: tuple[str, ...] | None = None,
+        particles: int | None = None,
     ) -> Rollout:
         """Roll B start states (B, obs_dim) forward ``horizon`` steps.
 
@@ -220,10 +269,22 @@ class ModelEnv:
         loop). Terminated samples are frozen and masked out by ``valid`` afterwards. TSinf
         with B divisible by the number of elites permutes the batch once into member-major
         order, so each step is one grouped forward with no gathering.
+
+        ``particles`` (TSinf, TS1; planners) declares the batch candidate-major, P rows per
+        candidate (``repeat_interleave``'s layout), and replaces the batch-wide random
+        assignment by PETS's per-candidate one: particle j of every candidate runs through
+        elite slot j mod E, the slots mapped to elites by one random rotation per rollout
+        (TSinf: the same member for the whole rollout) or per step, after a random
+        permutation of each candidate's particles (TS1: re-drawn every step). Each candidate
+        then covers min(P, E) elites, the counts differing by at most 1, and all candidates
+        of a call share the same elites' multiset (common random numbers across candidates).
         """
         if (policy is None) == (actions is None):
             raise ValueError("give exactly one of policy or actions")
         batch = start_obs.shape[0]
+        if particles is not None and mode in ("TSinf", "TS1"):
+            return self._particle_rollout(start_obs, horizon, policy, actions, mode, sample,
+                                          with_disagreement, fields, particles)  # fmt: skip
         grouped = mode == "TSinf" and not with_disagreement and batch % self.num_elites == 0
         slot, inverse = None, None
         if grouped:
@@ -257,3 +318,48 @@ class ModelEnv:
         if inverse is not None:
             stacked = {k: None if v is None else v[:, inverse] for k, v in stacked.items()}
         return Rollout(**stacked)
+
+    def _particle_rollout(
+        self, start_obs: torch.Tensor, horizon: int, policy: Policy | None,
+        actions: torch.Tensor | None, mode: str, sample: bool, with_disagreement: bool,
+        fields: tuple[str, ...] | None, particles: int,
+    ) -> Rollout:  # fmt: skip
+        """``rollout`` with PETS's per-candidate trajectory sampling (see ``rollout``)."""
+        batch, device = start_obs.shape[0], start_obs.device
+        if with_disagreement:
+            raise ValueError("particles= does not compute the disagreement; leave one out")
+        if particles < 1 or batch % particles:
+            raise ValueError(f"a batch of {batch} is not a whole number of {particles} particles")
+        keep = set(Rollout._fields if fields is None else fields)
+        if unknown := keep - set(Rollout._fields):
+            raise ValueError(f"unknown rollout fields {sorted(unknown)}; use {Rollout._fields}")
+        order = self.particle_order(batch, particles, device)  # fixed slot-major layout
+        inverse = torch.argsort(order)
+        obs = start_obs[order]
+        actions = None if actions is None else actions[:, order]
+        members = self._member_rotation(device)  # TSinf: one rotation for the whole rollout
+        pop = batch // particles
+        starts = torch.arange(0, batch, particles, device=device).unsqueeze(1)  # (pop, 1)
+        alive = torch.ones(batch, dtype=torch.bool, device=device)
+        out: dict[str, list[torch.Tensor]] = {k: [] for k in Rollout._fields}
+        for t in range(horizon):
+            act = policy(obs) if actions is None else actions[t]
+            if mode == "TS1":  # re-draw: permute each candidate's particles, rotate the slots
+                members = self._member_rotation(device)
+                shuffle = torch.rand(pop, particles, device=device, generator=self.generator)
+                drawn = shuffle.argsort(1) + starts  # (pop, P) candidate-major rows
+                rows = inverse[drawn.reshape(-1)[order]]  # the row taking each layout place
+                res = self._step_particles(obs[rows], act[rows], members, particles, sample)
+                back = torch.argsort(rows)
+                res = StepResult(*(None if x is None else x[back] for x in res))
+            else:
+                res = self._step_particles(obs, act, members, particles, sample)
+            step = {"obs": obs, "act": act, "reward": res.reward, "next_obs": res.next_obs,
+                    "done": res.done, "valid": alive, "disagreement": None,
+                    "terminal": res.terminal}  # fmt: skip
+            for name in keep:
+                if step[name] is not None:
+                    out[name].append(step[name])
+            alive = alive & ~res.done
+            obs = torch.where(alive.unsqueeze(-1), res.next_obs, obs)
+        return Rollout(**{k: torch.stack(v)[:, inverse] if v else None for k, v in out.items()})
