@@ -2,6 +2,8 @@
 #   snakemake --cores 8 all                          (default tier, config/config.yaml)
 #   snakemake --cores 2 --configfile config/smoke.yaml all
 #   snakemake --cores 8 figures/learning_curves.pdf   (only what that figure needs)
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -12,6 +14,29 @@ min_version("9.0")
 if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
+
+
+# One note per invocation (the main process only, not the jobs' own Snakemake): a local
+# run asking for more cores than the machine has oversubscribes it.
+if getattr(workflow, "is_main_process", True) and workflow.nodes is None:
+    import os
+
+    machine_cores = len(os.sched_getaffinity(0))
+    if (workflow._cores or 0) > machine_cores:
+        print(
+            f"note: --cores {workflow._cores} on a machine with {machine_cores} cores "
+            f"runs {workflow._cores} single-thread jobs on {machine_cores} cores, each "
+            f"slower; `--cores all` uses what this machine has",
+            file=sys.stderr,
+        )
+
+
+onerror:
+    print(
+        "note: rerun the same command to continue: finished runs are kept and "
+        "interrupted runs resume from their last checkpoint",
+        file=sys.stderr,
+    )
 
 
 include: "workflow/rules/common.smk"

@@ -94,7 +94,7 @@ def growth_rate(mean_log: np.ndarray, saturation: float = 0.0) -> float:
     return float(np.polyfit(t, mean_log[t], 1)[0])
 
 
-def _load_run(run_dir: Path, obs_dim: int, act_dim: int, device):
+def load_model_and_policy(run_dir: Path, obs_dim: int, act_dim: int, device):
     """(model, deterministic policy module) of a finished run."""
     model = load_run_model(run_dir, obs_dim, act_dim, device)
     config = run_config(run_dir)
@@ -152,7 +152,7 @@ def run_chaos(
     env = make_env(env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     if run_dir is not None:
-        model, policy = _load_run(run_dir, obs_dim, act_dim, device)
+        model, policy = load_model_and_policy(run_dir, obs_dim, act_dim, device)
     else:
         model, _ = _fit_on_random_data(env_id, seed, random_steps, device)
         policy = DeterministicPolicy(obs_dim, act_dim, 64, 2).to(device)
