@@ -18,7 +18,8 @@ def _torch_threads():
 
 @pytest.fixture(scope="session")
 def load_benchmark():
-    """Import a script under ``benchmarks/`` (not a package) by its path from the repo root."""
+    """Import a script under ``benchmarks/`` or ``studies/`` (not packages) by its path from the
+    repo root."""
     root = Path(__file__).resolve().parents[1]
 
     def load(relative: str):

@@ -8,7 +8,7 @@ import pytest
 
 @pytest.fixture()
 def episode_curve(load_benchmark):
-    return load_benchmark("benchmarks/episode_curve.py")
+    return load_benchmark("studies/mpc_learning/episode_curve.py")
 
 
 def write_run(run_dir, rows, evals=None):
