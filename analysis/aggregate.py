@@ -29,6 +29,8 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise UserError(f"run {path.parent}: {path.name} is missing") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise UserError(f"run {path.parent}: {path.name} is corrupted ({exc})") from None
+    except OSError as exc:  # a directory in its place, no permission, an I/O error
+        raise UserError(f"run {path.parent}: cannot read {path.name} ({exc.strerror})") from None
     if list(frame.columns) != list(columns):
         raise UserError(
             f"run {path.parent}: {path.name} has columns {list(frame.columns)}, "
@@ -47,10 +49,15 @@ def read_run(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         json.loads((run_dir / "meta.json").read_text())
     except FileNotFoundError as exc:
         raise UserError(f"run {run_dir}: {Path(exc.filename).name} is missing") from None
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"run {run_dir}: config.yaml or meta.json is corrupted ({exc})") from None
+    except OSError as exc:  # a directory in its place, no permission, an I/O error
+        name = Path(exc.filename).name if exc.filename else "config.yaml or meta.json"
+        raise UserError(f"run {run_dir}: cannot read {name} ({exc.strerror})") from None
     if not isinstance(config, dict) or not all(k in config for k in ID_COLUMNS):
         raise UserError(f"run {run_dir}: config.yaml lacks {ID_COLUMNS}")
+    if not isinstance(config.get("params"), dict):
+        raise UserError(f"run {run_dir}: config.yaml has no resolved params")
     ids = {k: config[k] for k in ID_COLUMNS}
     returns = _read_csv(run_dir / "returns.csv", RETURNS_COLUMNS).assign(**ids)
     metrics = _read_csv(run_dir / "metrics.csv", METRICS_COLUMNS).assign(**ids)
@@ -131,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             concatenate = per_env_csvs if args.per_env else per_run_csvs
             write_parquet(concatenate(args.runs), Path(args.per_env or args.model_error))
             return 0
+        missing = [p for p in args.runs if not Path(p).exists()]
+        if missing:
+            raise UserError(f"{missing[0]} does not exist (give run directories or files "
+                            "inside them)")  # fmt: skip
         dirs = sorted({Path(p) if Path(p).is_dir() else Path(p).parent for p in args.runs})
         tables = aggregate(dirs)
         for name, table in tables.items():

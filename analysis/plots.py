@@ -1,11 +1,15 @@
-"""Figures, one function each; ``python -m analysis.plots NAME INPUT... OUTPUT.pdf OUTPUT.png``."""
+"""Figures, one function each; ``python -m analysis.plots NAME INPUT... OUTPUT.pdf OUTPUT.png``
+(``--help`` lists every figure and its input tables)."""
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import io
 import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import matplotlib
 
@@ -15,6 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from methods.common.errors import UserError  # noqa: E402
 from methods.common.run_io import atomic_write_bytes  # noqa: E402
 
 FAMILY_COLOURS = {"sac": "#4C72B0", "mbpo": "#DD8452", "dyna": "#55A868", "mpc": "#C44E52",
@@ -361,16 +366,85 @@ FIGURES = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    name, rest = argv[0], argv[1:]
-    if name not in FIGURES:
-        print(f"error: unknown figure '{name}'; known: {', '.join(FIGURES)}", file=sys.stderr)
-        return 2
+TABLE_FILES = {  # where the DAG (workflow/rules/figures.smk) reads each table argument from
+    "returns": "results/tables/returns.parquet",
+    "published": "reference/published_returns.csv",
+    "model_error": "results/tables/model_error.parquet",
+    "timings": "results/tables/timings.parquet",
+    "metrics": "results/tables/metrics.parquet",
+    "runs": "results/tables/runs.parquet",
+    "scores": "results/tables/scores.parquet",
+    "gradient": "results/tables/chaos_gradient.parquet",
+    "divergence": "results/tables/chaos_divergence.parquet",
+}
+OUTPUT_SUFFIXES = (".pdf", ".png")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are the suite's one ``error:`` line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (see python -m analysis.plots --help)")
+
+
+def figure_inputs(name: str) -> list[str]:
+    """The table arguments of a figure function, in order."""
     fn, n_inputs = FIGURES[name]
-    tables = [pd.read_csv(p) if str(p).endswith(".csv") else pd.read_parquet(p)
-              for p in rest[:n_inputs]]  # fmt: skip
-    save(fn(*tables), rest[n_inputs:])
+    return list(inspect.signature(fn).parameters)[:n_inputs]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    lines = [f"  {name}\n      " + " ".join(TABLE_FILES.get(t, t) for t in figure_inputs(name))
+             for name in FIGURES]  # fmt: skip
+    parser = _Parser(
+        prog="python -m analysis.plots",
+        description="Draw one figure: its input tables (.parquet or .csv) in order, then one "
+        "or more outputs (.pdf, .png), e.g.\n  python -m analysis.plots learning_curves "
+        "results/tables/returns.parquet reference/published_returns.csv "
+        "figures/learning_curves.pdf figures/learning_curves.png",
+        epilog="figures and their input tables:\n" + "\n".join(lines),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("figure", help="a figure name (listed below)")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                               help="the figure's input tables, then its outputs")  # fmt: skip
+    return parser
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """A .csv or .parquet table; a missing or unreadable file -> UserError naming it."""
+    try:
+        return pd.read_csv(path) if path.endswith(".csv") else pd.read_parquet(path)
+    except FileNotFoundError:
+        raise UserError(f"cannot read table {path}: it does not exist") from None
+    except (OSError, ValueError) as exc:  # pyarrow's and pandas' parse errors are ValueErrors
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"cannot read table {path} ({reason})") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+        name = args.figure
+        if name not in FIGURES:
+            raise UserError(f"unknown figure '{name}'; known: {', '.join(FIGURES)}")
+        fn, n_inputs = FIGURES[name]
+        inputs, outputs = args.files[:n_inputs], args.files[n_inputs:]
+        if len(inputs) < n_inputs:
+            wanted = ", ".join(TABLE_FILES.get(t, t) for t in figure_inputs(name))
+            raise UserError(f"figure '{name}' needs {n_inputs} input tables ({wanted}), "
+                            f"got {len(inputs)}")  # fmt: skip
+        if not outputs:
+            raise UserError(f"figure '{name}': no output file after its {n_inputs} input "
+                            "tables (give .pdf and/or .png paths)")  # fmt: skip
+        for out in outputs:
+            if Path(out).suffix not in OUTPUT_SUFFIXES:
+                raise UserError(f"output {out} must end in .pdf or .png")
+        tables = [read_table(p) for p in inputs]
+        save(fn(*tables), outputs)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,4 +1,12 @@
-"""Command line: ``python -m methods {train,list} ...``. User errors exit 2 with one line."""
+"""Command line of the suite (user errors exit 2 with one line starting with `error:`):
+
+  python -m methods train    train one variant on one env with one seed (a run directory)
+  python -m methods chaos    true-simulator divergence and BPTT gradient norm vs horizon
+  python -m methods heldout  collect held-out real trajectories (npz) for model-error curves
+  python -m methods verify   re-check run directories against the run-output contract
+  python -m methods list     list the known envs and a config's variants
+
+`python -m methods COMMAND --help` describes each command's options."""
 
 from __future__ import annotations
 
@@ -13,7 +21,11 @@ from methods.common.errors import UserError
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m methods", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m methods",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train one variant on one env with one seed")
     train.add_argument("--variant", required=True, help="a variant name from the config")
@@ -177,6 +189,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not root.is_dir():
         raise UserError(f"{root} is not a directory")
     n_runs, problems = verify(root)
+    if n_runs == 0:
+        raise UserError(f"no run directories ({{variant}}/{{env}}/s{{seed}}) under {root}; "
+                        "give results/ or results/runs/")  # fmt: skip
     for line in problems:
         print(line)
     bad = len({line.split(": ")[0] for line in problems})

@@ -1,7 +1,8 @@
 """Resolve the configuration of one run: defaults -> env -> config file -> variant ->
 the variant's env_settings -> --set.
 
-Config file layout (validated by workflow/schemas/config.schema.yaml in the Snakefile)::
+Config file layout (workflow/schemas/config.schema.yaml; the Snakefile and load_config_file
+check it)::
 
     envs: [gym-Hopper-v5, ...]
     seeds: 5                      # or an explicit list
@@ -25,9 +26,15 @@ import yaml
 from methods.common.envs import get_spec
 from methods.common.errors import UserError
 
+# The one schema of a config file: the DAG validates with it (workflow/rules/common.smk),
+# and so does every command that reads a config file.
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow/schemas/config.schema.yaml"
+TIER_KEYS = ("envs", "seeds")  # required by the DAG only: a command is given its env and seed
+
 
 def load_config_file(path: str | Path) -> dict:
-    """Read a YAML config; missing file or bad YAML -> UserError naming the file."""
+    """Read a YAML config and check its shape against the config schema (the DAG's); a
+    missing file, bad YAML or a malformed config -> UserError naming the file."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"config file {path} does not exist")
@@ -37,6 +44,9 @@ def load_config_file(path: str | Path) -> dict:
         raise UserError(f"config file {path} is not valid YAML: {exc}".replace("\n", " ")) from None
     if not isinstance(data, dict):
         raise UserError(f"config file {path} must hold a mapping at the top level")
+    problem = schema_problem(data, SCHEMA_PATH, optional=TIER_KEYS)
+    if problem:
+        raise UserError(problem)
     return data
 
 
@@ -162,11 +172,19 @@ def resolve(
     return cfg
 
 
-def schema_problem(tier: dict, schema_path: str | Path) -> str | None:
-    """The first violation of the tier schema as one line (where, what), or None."""
+def schema_problem(
+    tier: dict, schema_path: str | Path, optional: tuple[str, ...] = ()
+) -> str | None:
+    """The first violation of the tier schema as one line (where, what), or None.
+    ``optional``: top-level keys the schema requires that this caller does not need."""
     import jsonschema
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema_path = Path(schema_path)
+    if not schema_path.is_file():  # e.g. a non-editable install without the workflow
+        raise UserError(f"the config schema {schema_path} is missing; install the suite from "
+                        "its repository (pip install -e .)")  # fmt: skip
+    schema = yaml.safe_load(schema_path.read_text())
+    schema["required"] = [k for k in schema.get("required", []) if k not in optional]
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(schema).iter_errors(tier)
     )

@@ -16,8 +16,12 @@
 # MinJobAge keeps finished jobs visible to squeue long enough for that.
 # Prints "accounting: slurmdbd" or "accounting: none" on its last line.
 # Exit status: 0 running, 3 a prerequisite is missing (the message says which), 1 failed.
+# The PIDs of the daemons it starts go to STATE_DIR/started.pids; stop-local-slurm.sh stops
+# exactly those (a daemon that already runs is used, never recorded, never stopped).
 set -euo pipefail
 state=${1:-/tmp/mbrl-spectrum-slurm}
+# shellcheck source=tests/slurm/daemon-pids.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-pids.sh"
 for cmd in slurmctld slurmd munged sbatch squeue sinfo; do
   command -v "$cmd" >/dev/null || { echo "missing $cmd: apt-get install slurm-wlm munge" >&2; exit 3; }
 done
@@ -48,8 +52,8 @@ if ! pgrep -x munged >/dev/null; then
   mkdir -p /run/munge /var/log/munge /var/lib/munge
   chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge
   chmod 400 /etc/munge/munge.key
-  runuser -u munge -- munged
-  touch "$state/started-munged"  # stop-local-slurm.sh stops it again
+  start_daemon "$state" munged /run/munge/munged.pid \
+    runuser -u munge -- munged --pid-file=/run/munge/munged.pid
 fi
 
 node=$(slurmd -C | head -1)  # NodeName=<host> CPUs=... RealMemory=... as the hardware is
@@ -86,7 +90,7 @@ CONF
 
 no_accounting() {  # $1: why; the cluster then runs without accounting (squeue for status)
   echo "accounting not available, running without it: $1" >&2
-  pkill -x slurmdbd 2>/dev/null || true
+  stop_recorded "$state" slurmdbd  # ours only
   accounting=none
 }
 
@@ -100,7 +104,7 @@ if [ "$accounting" = slurmdbd ] && ! pgrep -x mariadbd >/dev/null; then
   fi
   mariadbd --user=mysql --datadir="$state/mysql" --socket=/run/mysqld/mysqld.sock \
     --skip-networking --log-error="$state/log/mariadb.log" </dev/null >/dev/null 2>&1 &
-  touch "$state/started-mariadbd"
+  record_pid "$state" mariadbd $!  # runs in the foreground: $! is mariadbd itself
 fi
 if [ "$accounting" = slurmdbd ]; then
   for _ in $(seq 60); do
@@ -123,7 +127,7 @@ LogFile=$state/log/slurmdbd.log
 PidFile=$state/slurmdbd.pid
 CONF
   chmod 600 "$dbdconf"
-  pgrep -x slurmdbd >/dev/null || slurmdbd </dev/null >/dev/null 2>&1 || true
+  start_daemon "$state" slurmdbd "$state/slurmdbd.pid" slurmdbd || true
   write_slurm_conf "AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost"  # sacctmgr reads slurm.conf
   for _ in $(seq 60); do
@@ -151,8 +155,8 @@ if [ "$accounting" = slurmdbd ]; then
 fi
 [ "$accounting" = slurmdbd ] || write_slurm_conf "AccountingStorageType=accounting_storage/none"
 # started detached from our stdout/stderr, so that a caller reading them is not held
-pgrep -x slurmctld >/dev/null || slurmctld -c </dev/null >/dev/null 2>&1
-pgrep -x slurmd >/dev/null || slurmd </dev/null >/dev/null 2>&1
+start_daemon "$state" slurmctld "$state/slurmctld.pid" slurmctld -c
+start_daemon "$state" slurmd "$state/slurmd.pid" slurmd
 for _ in $(seq 60); do
   if sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
     echo "SLURM is up: partition main, config $conf"

@@ -1,26 +1,13 @@
 #!/usr/bin/env bash
-# Stop the daemons that start-local-slurm.sh started and wait until they are gone
-# (slurmdbd, and MariaDB and munged if that script started them).
+# Stop exactly the daemons that start-local-slurm.sh started (the PIDs it recorded in
+# STATE_DIR/started.pids: slurmd, slurmctld, slurmdbd, and MariaDB and munged where it
+# started them), the last started first, and wait until they are gone. Daemons of the same
+# names that it did not start (the machine's own) are never signalled.
+#
+#   tests/slurm/stop-local-slurm.sh [STATE_DIR]      (default /tmp/mbrl-spectrum-slurm)
 state=${1:-/tmp/mbrl-spectrum-slurm}
-pkill -x slurmd 2>/dev/null
-pkill -x slurmctld 2>/dev/null
-pkill -x slurmdbd 2>/dev/null
-if [ -e "$state/started-mariadbd" ]; then
-  pkill -x mariadbd 2>/dev/null
-  for _ in $(seq 60); do pgrep -x mariadbd >/dev/null || break; sleep 0.5; done
-  rm -f "$state/started-mariadbd"
-fi
-if [ -e "$state/started-munged" ]; then
-  pkill -x munged 2>/dev/null
-  for _ in $(seq 60); do pgrep -x munged >/dev/null || break; sleep 0.5; done
-  rm -f "$state/started-munged"
-fi
-for _ in $(seq 30); do
-  pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || pgrep -x slurmdbd >/dev/null \
-    || exit 0
-  sleep 0.5
-done
-pkill -9 -x slurmd 2>/dev/null
-pkill -9 -x slurmctld 2>/dev/null
-pkill -9 -x slurmdbd 2>/dev/null
+# shellcheck source=tests/slurm/daemon-pids.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-pids.sh"
+stop_recorded "$state"
+rm -f "$state/started-mariadbd" "$state/started-munged"  # markers of the older script
 exit 0

@@ -2,8 +2,9 @@
 problem, a non-zero exit and no traceback, and leaves a finished run untouched.
 
 Entry points covered: ``methods train|verify|chaos|heldout``, ``analysis.aggregate``,
-``analysis.model_error`` (in-process, stderr captured) and the Snakefile's config checks
-(a real ``snakemake -n``). The finished runs are made once per module.
+``analysis.model_error``, ``analysis.scores``, ``analysis.plots`` (in-process, stderr
+captured), the Snakefile's config checks and target paths whose variant, env or seed is not
+the tier's (a real ``snakemake -n``). The finished runs are made once per module.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
-from analysis import aggregate, model_error, scores
+from analysis import aggregate, model_error, plots, scores
 from methods.__main__ import main as methods_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +33,48 @@ TINY_MODEL = ["model_hidden=8", "model_layers=2", "ensemble_size=2", "num_elites
               "model_max_epochs=2", "model_train_freq=60", "rollout_batch_size=20",
               "rollout_transitions=0", "rollout_freq=30", "updates_per_step=1",
               "batch_size=16"]  # fmt: skip
+
+
+# Malformed config files, one shape error at each level of the layout (methods/common/config.py)
+SHAPES = {
+    "top-level-not-mapping": "- sac\n- mbpo-k5\n",
+    "variants-int": "variants: 3\n",
+    "variants-list": "variants: [sac]\n",
+    "variant-int": "variants: {sac: 5}\n",
+    "variant-null": "variants: {sac: }\n",
+    "variant-method-list": "variants: {sac: {method: [sac]}}\n",
+    "env-settings-list": "env_settings: [gym-Pendulum-v1]\nvariants: {sac: {method: sac}}\n",
+    "env-settings-entry-int": "env_settings: {gym-Pendulum-v1: 5}\n"
+                              "variants: {sac: {method: sac}}\n",
+    "variant-env-settings-list": "variants: {sac: {method: sac, env_settings: [x]}}\n",
+    "variant-env-settings-entry-int": "variants: {sac: {method: sac, env_settings: "
+                                      "{gym-Pendulum-v1: 3}}}\n",
+    "variant-envs-string": "variants: {sac: {method: sac, envs: gym-Pendulum-v1}}\n",
+    "seeds-string": "seeds: three\nvariants: {sac: {method: sac}}\n",
+    "envs-string": "envs: gym-Pendulum-v1\nvariants: {sac: {method: sac}}\n",
+    "defaults-list": "defaults: [env_steps]\nvariants: {sac: {method: sac}}\n",
+    "heldout-int": "heldout: 5\nvariants: {sac: {method: sac}}\n",
+    "chaos-list": "chaos: [1]\nvariants: {sac: {method: sac}}\n",
+}  # fmt: skip
+SHAPE_MESSAGES = {
+    "top-level-not-mapping": "must hold a mapping at the top level",
+    "variants-int": "invalid config at 'variants': 3 is not of type 'object'",
+    "variants-list": "invalid config at 'variants': ['sac'] is not of type 'object'",
+    "variant-int": "invalid config at 'variants/sac': 5 is not of type 'object'",
+    "variant-null": "invalid config at 'variants/sac': None is not of type 'object'",
+    "variant-method-list": "invalid config at 'variants/sac/method'",
+    "env-settings-list": "invalid config at 'env_settings'",
+    "env-settings-entry-int": "invalid config at 'env_settings/gym-Pendulum-v1'",
+    "variant-env-settings-list": "invalid config at 'variants/sac/env_settings'",
+    "variant-env-settings-entry-int": "invalid config at "
+                                      "'variants/sac/env_settings/gym-Pendulum-v1'",
+    "variant-envs-string": "invalid config at 'variants/sac/envs'",
+    "seeds-string": "invalid config at 'seeds'",
+    "envs-string": "invalid config at 'envs'",
+    "defaults-list": "invalid config at 'defaults'",
+    "heldout-int": "invalid config at 'heldout'",
+    "chaos-list": "invalid config at 'chaos'",
+}  # fmt: skip
 
 
 def train_args(out: Path, variant="sac", env="gym-Pendulum-v1", seed="0", config=CONFIG,
@@ -68,6 +112,10 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (configs / "bad_default.yaml").write_text(
         "defaults: {eval_episodes: five}\nvariants:\n  sac: {method: sac}\n"
     )
+    for name, text in SHAPES.items():
+        (configs / f"{name}.yaml").write_text(text)
+    (configs / "corrupt.parquet").write_bytes(b"PAR1 this is not a parquet file")
+    (root / "empty").mkdir()
     (configs / "nan_reference.csv").write_text(
         "env,random_return,reference_return,reference_name,citation\n"
         "gym-Pendulum-v1,-1200,NaN,someone,a paper\n"
@@ -94,6 +142,23 @@ def write(path_name: str, text: str):
     return lambda d: (d / path_name).write_text(text)
 
 
+def config_as_directory(d: Path) -> None:
+    (d / "config.yaml").unlink()
+    (d / "config.yaml").mkdir()
+
+
+def metrics_as_directory(d: Path) -> None:
+    (d / "metrics.csv").unlink()
+    (d / "metrics.csv").mkdir()
+
+
+def without_params(d: Path) -> None:
+    """A config.yaml with the run's identity but no resolved params."""
+    config = yaml.safe_load((d / "config.yaml").read_text())
+    del config["params"]
+    (d / "config.yaml").write_text(yaml.safe_dump(config))
+
+
 def old_schema(d: Path) -> None:
     """A run directory as an older layout wrote it: other columns, no resolved params."""
     (d / "returns.csv").write_text("step,return\n120,-1200.5\n")
@@ -109,7 +174,8 @@ CASES = [
     ("unknown-env", "methods", lambda w: train_args(w["root"] / "o", env="gym-Hoper-v5"),
      "unknown env 'gym-Hoper-v5'"),
     ("unknown-method", "methods", lambda w: train_args(
-        w["root"] / "o", config=str(w["configs"] / "bad_method.yaml")), "unknown method 'ppo'"),
+        w["root"] / "o", config=str(w["configs"] / "bad_method.yaml")),
+     "invalid config at 'variants/sac/method': 'ppo' is not one of"),
     ("zero-budget", "methods", lambda w: train_args(w["root"] / "o", sets=["env_steps=0"]),
      "'env_steps' must be positive"),
     ("negative-budget", "methods", lambda w: train_args(w["root"] / "o",
@@ -153,7 +219,7 @@ CASES = [
         w["root"] / "o", config=str(w["configs"] / "invalid.yaml")), "not valid YAML"),
     ("variant-without-method", "methods", lambda w: train_args(
         w["root"] / "o", config=str(w["configs"] / "no_method.yaml")),
-     "does not name its 'method'"),
+     "invalid config at 'variants/sac': 'method' is a required property"),
     ("typo-in-config-file", "methods", lambda w: train_args(
         w["root"] / "o", "k5", config=str(w["configs"] / "typo.yaml")),
      "unknown key 'rollout_lenght'"),
@@ -223,10 +289,71 @@ CASES = [
      "variants: {sac: {method: sac, env_steps: lots}}", "'env_steps' must be an integer"),
     ("snakemake-k-too-long", "snakemake",
      "variants: {k9: {method: mbpo, rollout_length: 900}}", "rollout length k must be in"),
-]  # fmt: skip
+    ("verify-empty-directory", "methods", lambda w: ["verify", str(w["root"] / "empty")],
+     "no run directories"),
+    ("plots-no-arguments", "plots", lambda w: [], "the following arguments are required"),
+    ("plots-unknown-figure", "plots", lambda w: ["learning_curve"],
+     "unknown figure 'learning_curve'; known: "),
+    ("plots-no-inputs", "plots", lambda w: ["learning_curves"],
+     "figure 'learning_curves' needs 2 input tables"),
+    ("plots-no-outputs", "plots", lambda w: [
+        "learning_curves", str(w["root"] / "returns.parquet"),
+        str(ROOT / "reference/published_returns.csv")], "no output file"),
+    ("plots-bad-output-suffix", "plots", lambda w: [
+        "model_error_vs_horizon", str(w["root"] / "returns.parquet"),
+        str(w["root"] / "fig.jpgx")], "must end in .pdf or .png"),
+    ("plots-missing-parquet", "plots", lambda w: [
+        "model_error_vs_horizon", str(w["root"] / "nope.parquet"), str(w["root"] / "f.pdf")],
+     "cannot read table"),
+    ("plots-corrupt-parquet", "plots", lambda w: [
+        "model_error_vs_horizon", str(w["configs"] / "corrupt.parquet"),
+        str(w["root"] / "f.pdf")], "cannot read table"),
+    ("aggregate-missing-path", "aggregate", lambda w: [str(w["root"] / "no-such-run")],
+     "does not exist"),
+    ("aggregate-config-is-a-directory", "aggregate", lambda w: [str(broken_copy(
+        w, "sac", "configdir", config_as_directory))], "cannot read config.yaml"),
+    ("aggregate-metrics-is-a-directory", "aggregate", lambda w: [str(broken_copy(
+        w, "sac", "metricsdir", metrics_as_directory))], "cannot read metrics.csv"),
+    ("aggregate-config-without-params", "aggregate", lambda w: [str(broken_copy(
+        w, "sac", "noparams", without_params))], "config.yaml has no resolved params"),
+    # a target path with a variant, env or seed that is not the tier's (TARGET_TIER below)
+    ("target-unknown-variant", "target", "results/runs/mbpo-k55/gym-Pendulum-v1/s0/returns.csv",
+     "unknown variant 'mbpo-k55' in a requested path; this tier's variants: sac, only-cartpole"),
+    ("target-unknown-env", "target", "results/runs/sac/gym-Pendulm-v1/s0/returns.csv",
+     "unknown env 'gym-Pendulm-v1' in a requested path; this tier's envs: gym-Pendulum-v1, "
+     "dmc-cartpole-swingup"),
+    ("target-unknown-seed", "target", "results/runs/sac/gym-Pendulum-v1/s7/meta.json",
+     "unknown seed '7' in a requested path; this tier's seeds: 0"),
+    ("target-model-error-unknown-variant", "target",
+     "results/model_error/sacc/gym-Pendulum-v1/s0.csv", "unknown variant 'sacc'"),
+    ("target-chaos-unknown-env", "target", "results/chaos/gym-Hoper-v5/summary.csv",
+     "unknown env 'gym-Hoper-v5'"),
+    ("target-heldout-policy-without-variant", "target",
+     "results/heldout/gym-Pendulum-v1/policy.npz", "heldout.policy_variant"),
+    ("target-variant-outside-its-envs", "target",
+     "results/runs/only-cartpole/gym-Pendulum-v1/s0/returns.csv",
+     "variant 'only-cartpole' does not run on env 'gym-Pendulum-v1' in this tier; its envs: "
+     "dmc-cartpole-swingup"),
+] + [(f"config-{name}", "methods", (lambda n: lambda w: train_args(
+    w["root"] / "o", config=str(w["configs"] / f"{n}.yaml"), sets=TINY))(name),
+      SHAPE_MESSAGES[name]) for name in SHAPES]  # fmt: skip
 
 TIER = {"envs": "envs: [gym-Pendulum-v1]", "seeds": "seeds: 1",
         "variants": "variants: {sac: {method: sac}}"}  # fmt: skip
+TARGET_TIER = {**TIER, "envs": "envs: [gym-Pendulum-v1, dmc-cartpole-swingup]",
+               "variants": "variants: {sac: {method: sac, envs: [gym-Pendulum-v1]}, "
+                           "only-cartpole: {method: sac, envs: [dmc-cartpole-swingup]}}",
+               }  # fmt: skip
+
+
+def snakemake_dry_run(tier: dict[str, str], target: str, tmp_path: Path) -> tuple[int, str]:
+    config = tmp_path / "tier.yaml"
+    config.write_text("\n".join(tier.values()) + "\n")
+    proc = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", f"--configfile={config}",
+                           "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path / "wd"),
+                           target], capture_output=True, text=True, timeout=300)  # fmt: skip
+    lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("Using workflow")]
+    return proc.returncode, "\n".join(lines)
 
 
 def run_entry(kind: str, args, world, tmp_path, capsys) -> tuple[int, str]:
@@ -234,16 +361,13 @@ def run_entry(kind: str, args, world, tmp_path, capsys) -> tuple[int, str]:
         tier = dict(TIER)
         key = args.split(":")[0]
         tier[key] = args
-        config = tmp_path / "tier.yaml"
-        config.write_text("\n".join(tier.values()) + "\n")
-        proc = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", f"--configfile={config}",
-                               "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path / "wd"),
-                               "all"], capture_output=True, text=True, timeout=300)  # fmt: skip
-        lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("Using workflow")]
-        return proc.returncode, "\n".join(lines)
+        return snakemake_dry_run(tier, "all", tmp_path)
+    if kind == "target":
+        return snakemake_dry_run(TARGET_TIER, args, tmp_path)
     built = args(world)
     entry = {"methods": methods_main, "aggregate": aggregate.main,
-             "model_error": model_error.main, "scores": scores.main}[kind]  # fmt: skip
+             "model_error": model_error.main, "scores": scores.main,
+             "plots": plots.main}[kind]  # fmt: skip
     if kind == "aggregate":
         built = ["--out-dir", str(tmp_path / "tables"), *built]
     status = entry(built)
@@ -266,6 +390,25 @@ def test_bad_input_gives_one_clear_line(world, tmp_path, capsys, kind, args, mes
     assert digest(world["root"] / "results") == before, "a finished run was changed"
 
 
+def test_cli_and_dag_give_one_message_for_a_malformed_config(world, tmp_path, capsys):
+    """One schema, one message: the train CLI checks a config file's shape as the DAG does."""
+    tier = {**TIER, "variants": "variants: {sac: 5}"}
+    dag_status, dag_err = snakemake_dry_run(tier, "all", tmp_path)
+    cli_status = methods_main(train_args(tmp_path / "o", config=str(tmp_path / "tier.yaml"),
+                                         sets=TINY))  # fmt: skip
+    cli_err = capsys.readouterr().err.strip()
+    assert dag_status == cli_status == 2
+    expected = "error: invalid config at 'variants/sac': 5 is not of type 'object'"
+    assert cli_err == dag_err == expected
+
+
+def test_verify_of_a_results_dir_without_runs(world, tmp_path, capsys):
+    (tmp_path / "results" / "runs" / "sac").mkdir(parents=True)
+    assert methods_main(["verify", str(tmp_path / "results")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no run directories") and str(tmp_path / "results") in err, err
+
+
 def _limit_file_size():
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
@@ -281,7 +424,9 @@ def test_disk_full_is_a_clear_error_and_keeps_earlier_files(world, tmp_path):
                           preexec_fn=_limit_file_size)  # fmt: skip
     assert proc.returncode == 2, proc.stderr
     err = proc.stderr.strip()
-    assert len(err.splitlines()) == 1 and err.startswith("error: cannot write"), err
+    # progress lines (one per evaluation) may come first; the error is one line, the last
+    errors = [line for line in err.splitlines() if ": step " not in line]
+    assert len(errors) == 1 and errors[0].startswith("error: cannot write"), err
     assert "Traceback" not in err and not (out / "meta.json").exists()
     assert not list(out.glob(".*.tmp")), "a temporary file was left behind"
     assert (out / "config.yaml").read_text().startswith("device: cpu")

@@ -61,7 +61,7 @@ def test_every_figure_and_table_is_produced(smoke_run):
     assert set(returns.method) == {"sac", "mbpo", "dyna", "mpc", "bptt"}
     claims = pd.read_csv(smoke_run / "results/claims.csv")
     assert claims.claim.str[0].tolist() and set(claims.claim.str[0]) == set("123456")
-    assert set(claims.verdict) <= {"supported", "not supported", "inconclusive"}
+    assert set(claims.verdict) <= {"supported", "refuted", "inconclusive"}
     scores = pd.read_parquet(smoke_run / "results/tables/scores.parquet")
     assert len(scores) == len(returns.groupby(["variant", "env", "seed"]))
     chaos = pd.read_parquet(smoke_run / "results/tables/chaos_gradient.parquet")
@@ -197,8 +197,8 @@ def test_report_target_holds_every_figure_and_the_claims(smoke_run):
 def test_collect_tier_keeps_the_small_results_with_provenance(smoke_run, tmp_path):
     out = tmp_path / "collected"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks/collect_tier.py"), "--workdir", str(smoke_run),
-         "--config", "config/smoke.yaml", "--out", str(out)],
+        [sys.executable, str(ROOT / "studies/mid_tier/collect_tier.py"),
+         "--workdir", str(smoke_run), "--config", "config/smoke.yaml", "--out", str(out)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -57,6 +57,43 @@ FIGURES = [  # every figure of `rule all` and the report
 ]
 
 
+def known_wildcards(wildcards):
+    """Refuse a requested path whose variant, env or seed is not this tier's, naming the value
+    and the tier's values (a typo in a target would otherwise be a KeyError deep in an input
+    function, or a job for a run outside the tier). The functions here that get wildcards
+    call it first; it returns no files, so a rule without an input function can use it as
+    one (`input: known_wildcards`)."""
+    variant = getattr(wildcards, "variant", None)
+    env = getattr(wildcards, "env", None)
+    seed = getattr(wildcards, "seed", None)
+    for kind, value, known in (
+        ("variant", variant, list(config["variants"])),
+        ("env", env, list(config["envs"])),
+        ("seed", seed, [str(s) for s in SEEDS]),
+    ):
+        if value is not None and value not in known:
+            refuse(
+                f"unknown {kind} '{value}' in a requested path; this tier's {kind}s: "
+                f"{', '.join(known)}"
+            )
+    if variant is not None and env is not None and env not in variant_envs(variant):
+        refuse(
+            f"variant '{variant}' does not run on env '{env}' in this tier; its envs: "
+            f"{', '.join(variant_envs(variant))}"
+        )
+    return []
+
+
+def known_env(env):
+    """``env`` if it is one of this tier's envs, else refuse (see known_wildcards)."""
+    if env not in config["envs"]:
+        refuse(
+            f"unknown env '{env}' in a requested path; this tier's envs: "
+            f"{', '.join(config['envs'])}"
+        )
+    return env
+
+
 def variant_envs(variant):
     """Envs a variant runs on: its own `envs` list (if any) intersected with the tier's."""
     only = config["variants"][variant].get("envs")
@@ -79,6 +116,7 @@ def run_files(name):
 
 def settings_fingerprint(wildcards):
     """Changes when anything that shapes this run's resolved config changes."""
+    known_wildcards(wildcards)
     relevant = {
         "defaults": config.get("defaults", {}),
         "env": config.get("env_settings", {}).get(wildcards.env, {}),
@@ -111,15 +149,19 @@ POLICY_METHODS = ("sac", "mbpo", "dyna")  # runs whose actor methods/heldout.py 
 
 def policy_run_dir(env):
     """The run whose actor collects env's trained-policy held-out set (first seed)."""
-    return RUN_DIR.format(
-        variant=config["heldout"]["policy_variant"], env=env, seed=SEEDS[0]
-    )
+    variant = config["heldout"].get("policy_variant")
+    if variant is None:
+        refuse(
+            f"results/heldout/{env}/policy.npz needs heldout.policy_variant, which this "
+            "tier does not set"
+        )
+    return RUN_DIR.format(variant=variant, env=known_env(env), seed=SEEDS[0])
 
 
 def heldout_files(env):
     """Held-out sets for env's model-error curves: random, and the trained policy's where
     heldout.policy_variant runs on env."""
-    files = [f"results/heldout/{env}/random.npz"]
+    files = [f"results/heldout/{known_env(env)}/random.npz"]
     variant = config["heldout"].get("policy_variant")
     if (
         variant in config["variants"]
@@ -135,6 +177,7 @@ CHAOS_METHODS = ("sac", "mbpo", "dyna", "bptt")  # runs that leave a policy and 
 
 def chaos_run(env):
     """The run whose model and policy the chaos diagnostic uses on ``env``, or None."""
+    known_env(env)
     variant = config["chaos"].get("variant")
     if variant is None or variant not in config["variants"]:
         return None
