@@ -16,6 +16,7 @@ check it)::
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from pathlib import Path
@@ -194,6 +195,21 @@ def schema_problem(
     return f"invalid config at '{where}': {error.message}"
 
 
+# Keys that only derive other keys at validation (paper_schedule -> rollout_schedule,
+# full_episode_rollouts -> rollout_length): two runs that differ only in them are one run.
+DERIVING_KEYS = ("paper_schedule", "full_episode_rollouts")
+
+
+def behaviour(cfg: Any) -> str:
+    """What a resolved Config computes, as one canonical string: its settings without the
+    deriving keys, with a k schedule that never changes k written as that fixed k."""
+    values = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in DERIVING_KEYS}
+    schedule = values.get("rollout_schedule")
+    if schedule is not None and schedule[2] == schedule[3]:
+        values["rollout_schedule"], values["rollout_length"] = None, schedule[2]
+    return json.dumps(values, sort_keys=True, default=str)
+
+
 def check_tier(tier: dict) -> int:
     """Resolve every (variant, env) run of a tier as ``methods train`` will, before any job
     starts; the first problem (unknown env, typo in a key, wrong type, invalid value) is a
@@ -213,6 +229,7 @@ def check_tier(tier: dict) -> int:
                         "config")  # fmt: skip
     known_keys = all_config_keys()
     pairs = 0
+    seen: dict[tuple[str, str], str] = {}  # (env, what the run computes) -> first variant
     for variant in tier["variants"]:
         settings = variant_settings(tier, variant)
         method = get_method(settings["method"])
@@ -223,10 +240,18 @@ def check_tier(tier: dict) -> int:
             if only is not None and env_id not in only:
                 continue
             try:
-                resolve(method.Config, env_id, variant, tier, {}, known_keys)
+                cfg = resolve(method.Config, env_id, variant, tier, {}, known_keys)
             except UserError as exc:
                 if f"variant '{variant}'" in str(exc):
                     raise UserError(f"{exc} (on {env_id})") from None
                 raise UserError(f"variant '{variant}' on {env_id}: {exc}") from None
+            key = (env_id, f"{settings['method']} {behaviour(cfg)}")
+            if key in seen:
+                raise UserError(
+                    f"variants '{seen[key]}' and '{variant}' resolve to the same run on "
+                    f"{env_id} (identical settings): drop one, or list the envs where they "
+                    f"differ in the variant's `envs:`"
+                )
+            seen[key] = variant
             pairs += 1
     return pairs

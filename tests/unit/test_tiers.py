@@ -56,3 +56,18 @@ def test_a_variants_own_env_settings_apply_to_that_env_only():
     tier["variants"]["mpc-cem"]["env_settings"] = {"gym-Pendulum-v9": {"horizon": 3}}
     with pytest.raises(UserError, match="env_settings: unknown env 'gym-Pendulum-v9'"):
         check_tier(tier)
+
+
+def test_two_variants_resolving_to_the_same_run_are_refused():
+    """Regression (issue 35.2): mbpo-sched with a schedule whose k never changes is mbpo-k1
+    on that env (byte-identical runs, counted twice in pooled claims)."""
+    tier = {"envs": ["gym-InvertedPendulum-v5", "gym-Hopper-v5"], "seeds": 1,
+            "variants": {"mbpo-k1": {"method": "mbpo", "rollout_length": 1},
+                         "mbpo-sched": {"method": "mbpo", "paper_schedule": True}}}  # fmt: skip
+    with pytest.raises(UserError, match=r"'mbpo-k1' and 'mbpo-sched' resolve to the same run "
+                       r"on gym-InvertedPendulum-v5"):  # fmt: skip
+        check_tier(tier)
+    # restricted to the env where the schedule changes k, the tier is fine
+    tier["variants"]["mbpo-sched"]["envs"] = ["gym-Hopper-v5"]
+    assert check_tier(tier) == 3
+
