@@ -1,0 +1,432 @@
+"""MBPO on Hopper (issue 38): our MBPO and SAC runs against published Hopper learning curves.
+
+    python -m analysis.replication --runs results/hopper/runs --reference reference/ \
+        --out figures/hopper_replication
+
+Reads ``{runs}/{variant}/{env}/s{seed}/returns.csv`` for the variants in ``VARIANT_METHODS``
+and the published curves ``{reference}/curves_hopper_*.csv`` (tidy: ``source, method, env,
+env_version, seed, env_step, return``). Writes ``{out}.png``, ``{out}.pdf`` (the curves),
+``{out}_summary.csv`` (one row per method), ``{out}_seeds.csv`` (one row per seed and, for
+our seeds, where each sits among the published seeds) and ``{out}.md`` (both tables).
+
+Every number is taken over the window of env steps ``WINDOW`` (90k-100k, both ends included):
+a seed's *window mean* is the mean of its evaluations inside the window. A seed whose last
+evaluation comes before the window's end is *unfinished*: it is listed as such and left out of
+every statistic, never averaged over the part it has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+from scipy import stats as sps  # noqa: E402
+
+from analysis.plots import FAMILY_COLOURS, save  # noqa: E402
+from analysis.stats import DEFAULT_REPS, mean_ci, probability_of_improvement_ci  # noqa: E402
+from methods.common.errors import UserError  # noqa: E402
+from methods.common.run_io import atomic_write_text  # noqa: E402
+
+ENV = "gym-Hopper-v5"
+ENV_VERSION = "Hopper-v5"
+VARIANT_METHODS = {"mbpo-sched": "MBPO", "sac": "SAC"}  # our variant -> method name
+WINDOW = (90_000, 100_000)  # env steps, both ends included
+THRESHOLD = 2500.0
+CURVE_GLOB = "curves_hopper_*.csv"
+CURVE_COLUMNS = ("source", "method", "env", "env_version", "seed", "env_step", "return")
+RUN_COLUMNS = ("env_step", "eval_return_mean")
+OURS = "ours"
+PUBLISHED = "published"
+KEY = ["group", "source", "method", "env_version"]  # one curve (a method from one source)
+METHOD_STYLE = {  # published curves: (colour, linestyle); ours are solid
+    "MBPO": (FAMILY_COLOURS["mbpo"], ":"),
+    "SAC": (FAMILY_COLOURS["sac"], "--"),
+}
+OTHER_STYLE = ("#555555", "-.")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """A CSV holding ``columns``; unreadable or lacking one is a UserError naming the file."""
+    try:
+        table = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"cannot read {path} ({reason})") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise UserError(f"{path} lacks columns {missing} (has {list(table.columns)})")
+    return table
+
+
+def _numeric(table: pd.DataFrame, path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` as floats; a missing or non-numeric cell is a UserError naming row and column."""
+    table = table.copy()
+    for column in columns:
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))
+        if len(bad):
+            row = int(bad[0])
+            raise UserError(f"{path} row {row + 2}: '{column}' is {table[column].iloc[row]!r}, "
+                            "not a finite number")  # fmt: skip
+        table[column] = values.astype(float)
+    return table
+
+
+def load_runs(root: Path, env: str = ENV, variants: dict[str, str] | None = None) -> pd.DataFrame:
+    """Our runs as one tidy table: ``variant, method, env, seed, env_step, eval_return_mean``.
+
+    Reads ``root/{variant}/{env}/s{seed}/returns.csv``; a variant without runs is skipped, no
+    run at all (or a missing ``root``) is a UserError.
+    """
+    root = Path(root)
+    variants = VARIANT_METHODS if variants is None else variants
+    if not root.is_dir():
+        raise UserError(f"runs folder {root} does not exist (give --runs DIR holding "
+                        f"{{variant}}/{env}/s{{seed}}/returns.csv)")  # fmt: skip
+    frames = []
+    for variant, method in variants.items():
+        for seed_dir in sorted((root / variant / env).glob("s*")):
+            match = re.fullmatch(r"s(\d+)", seed_dir.name)
+            path = seed_dir / "returns.csv"
+            if not match or not path.is_file():
+                continue
+            table = _numeric(_read_csv(path, RUN_COLUMNS), path, RUN_COLUMNS)
+            if table.empty:
+                raise UserError(f"{path} has no evaluations")
+            frames.append(table[list(RUN_COLUMNS)].assign(
+                variant=variant, method=method, env=env, seed=int(match.group(1))))  # fmt: skip
+    if not frames:
+        wanted = ", ".join(f"{root}/{v}/{env}/s*/returns.csv" for v in variants)
+        raise UserError(f"no runs found: none of {wanted} exists")
+    runs = pd.concat(frames, ignore_index=True)
+    return runs[["variant", "method", "env", "seed", "env_step", "eval_return_mean"]]
+
+
+def load_reference(path: Path, env: str = ENV) -> pd.DataFrame:
+    """Published curves for ``env``: every ``curves_hopper_*.csv`` in the folder ``path`` (or
+    the one CSV ``path``), concatenated; none found, or a bad file, is a UserError."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob(CURVE_GLOB))
+        if not files:
+            raise UserError(f"reference folder {path} holds no {CURVE_GLOB} (published curves)")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise UserError(f"reference {path} does not exist (give --reference reference/)")
+    frames = []
+    for file in files:
+        table = _numeric(_read_csv(file, CURVE_COLUMNS), file, ("seed", "env_step", "return"))
+        frames.append(table[list(CURVE_COLUMNS)])
+    curves = pd.concat(frames, ignore_index=True)
+    curves = curves[curves.env == env]
+    if curves.empty:
+        raise UserError(f"no published curve for env {env} in {', '.join(map(str, files))}")
+    return curves.assign(seed=curves.seed.astype(int)).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def _curves(runs: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Ours and the published curves in one long table: ``KEY + seed, env_step, return``.
+    ``runs`` without a ``method`` column get it from ``VARIANT_METHODS``."""
+    if "method" not in runs:
+        runs = runs.assign(method=runs.variant.map(VARIANT_METHODS).fillna(runs.variant))
+    ours = pd.DataFrame({"group": OURS, "source": "ours (" + runs.variant.astype(str) + ")",
+                         "method": runs.method, "env_version": ENV_VERSION, "seed": runs.seed,
+                         "env_step": runs.env_step, "return": runs.eval_return_mean})  # fmt: skip
+    published = reference.assign(group=PUBLISHED)[KEY + ["seed", "env_step", "return"]]
+    both = pd.concat([ours, published], ignore_index=True)
+    rank = {method: i for i, method in enumerate(METHOD_STYLE)}
+    order = pd.DataFrame({"g": both.group != OURS, "m": both.method.map(rank).fillna(len(rank)),
+                          "s": both.source})  # fmt: skip
+    return both.loc[order.sort_values(["g", "m", "s"], kind="stable").index].reset_index(drop=True)
+
+
+def label(curve: pd.Series | dict) -> str:
+    """A curve's name in tables and legends."""
+    if curve["group"] == OURS:
+        return f"{curve['method']}, {curve['source']}, {curve['env_version']}"
+    return f"{curve['method']}, {curve['source']} ({curve['env_version']})"
+
+
+def seed_table(
+    runs: pd.DataFrame,
+    reference: pd.DataFrame,
+    window: tuple[float, float] = WINDOW,
+    threshold: float = THRESHOLD,
+) -> pd.DataFrame:
+    """One row per curve and seed: last step, evaluations in the window, the window mean (NaN
+    when unfinished), ``finished``, ``status`` and ``reaches_threshold``; for our finished
+    seeds also ``percentile_vs_published``: the percentile (scipy ``kind="mean"``) of the
+    window mean among the finished published seeds of the same method, pooled over sources."""
+    low, high = window
+    rows = []
+    for key, group in _curves(runs, reference).groupby(KEY + ["seed"], sort=False):
+        last = float(group.env_step.max())
+        inside = group[(group.env_step >= low) & (group.env_step <= high)]
+        finished = last >= high and len(inside) > 0
+        if finished:
+            status = "finished"
+        elif last < high:
+            status = f"unfinished (last evaluation at {last:,.0f} steps)"
+        else:
+            status = "no evaluation inside the window"
+        mean = float(inside["return"].mean()) if finished else float("nan")
+        reaches = finished and mean >= threshold
+        rows.append(dict(zip(KEY + ["seed"], key, strict=True), last_step=last,
+                         n_window_evals=len(inside), window_mean=mean, finished=finished,
+                         status=status, reaches_threshold=reaches))  # fmt: skip
+    seeds = pd.DataFrame(rows)
+    seeds["curve"] = seeds.apply(label, axis=1)
+    pub = seeds[(seeds.group == PUBLISHED) & seeds.finished]
+    seeds["percentile_vs_published"] = [
+        _percentile(pub[pub.method == row.method].window_mean, row.window_mean)
+        if row.group == OURS and row.finished else float("nan")
+        for row in seeds.itertuples()
+    ]  # fmt: skip
+    return seeds
+
+
+def _percentile(published: pd.Series, value: float) -> float:
+    return float(sps.percentileofscore(published, value, kind="mean")) if len(published) \
+        else float("nan")  # fmt: skip
+
+
+def positions(seeds: pd.DataFrame) -> pd.DataFrame:
+    """Each of our finished seeds against each published curve: the curve's seed count, min,
+    median and max window mean and the percentile of our seed's window mean among them."""
+    ours = seeds[(seeds.group == OURS) & seeds.finished]
+    rows = []
+    for _, pub in seeds[(seeds.group == PUBLISHED) & seeds.finished].groupby("curve", sort=False):
+        values = pub.window_mean
+        for row in ours.itertuples():
+            rows.append({"ours": row.curve, "seed": row.seed, "window_mean": row.window_mean,
+                         "published": pub.curve.iloc[0], "published_seeds": len(values),
+                         "published_min": values.min(), "published_median": values.median(),
+                         "published_max": values.max(),
+                         "percentile": _percentile(values, row.window_mean)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def summary(
+    runs: pd.DataFrame,
+    reference: pd.DataFrame,
+    window: tuple[float, float] = WINDOW,
+    threshold: float = THRESHOLD,
+    reps: int = DEFAULT_REPS,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per method and source: seeds, finished seeds, the per-seed window means, their
+    mean with a 95% bootstrap CI (``mean_ci``; NaN below 2 seeds), how many reach
+    ``threshold``; on our MBPO row P(MBPO > SAC) over the window means with its CI
+    (``probability_of_improvement_ci``); on our rows the mean percentile of our seeds among
+    the same method's published seeds (``seed_table``). Unfinished seeds are listed, not used."""
+    seeds = seed_table(runs, reference, window, threshold)
+    done = seeds[seeds.finished]
+
+    def means(method: str) -> np.ndarray:
+        return done[(done.group == OURS) & (done.method == method)].window_mean.to_numpy()
+
+    mbpo, sac = means("MBPO"), means("SAC")
+    poi = (probability_of_improvement_ci(mbpo, sac, reps=reps, seed=seed)
+           if len(mbpo) and len(sac) else (np.nan, np.nan, np.nan))  # fmt: skip
+    rows = []
+    for key, group in seeds.groupby(KEY, sort=False):
+        fin = group[group.finished]
+        values = fin.window_mean.to_numpy()
+        if len(values) >= 2:
+            mean, low, high = mean_ci(values, seed=seed)
+        else:
+            mean, low, high = (float(values[0]) if len(values) else np.nan), np.nan, np.nan
+        ours = key[0] == OURS
+        is_mbpo = ours and key[2] == "MBPO"
+        rows.append({
+            **dict(zip(KEY, key, strict=True)), "curve": group.curve.iloc[0],
+            "n_seeds": len(group), "n_finished": len(fin),
+            "unfinished": "; ".join(f"s{r.seed}: {r.status}" for r in group.itertuples()
+                                    if not r.finished),
+            "window_means": "; ".join(f"s{r.seed} {r.window_mean:.0f}" for r in fin.itertuples()),
+            "mean": mean, "ci_low": low, "ci_high": high,
+            "n_reach_threshold": int(fin.reaches_threshold.sum()),
+            "p_mbpo_gt_sac": poi[0] if is_mbpo else np.nan,
+            "p_ci_low": poi[1] if is_mbpo else np.nan,
+            "p_ci_high": poi[2] if is_mbpo else np.nan,
+            "percentile_vs_published": fin.percentile_vs_published.mean() if ours and len(fin)
+            else np.nan,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- figure
+
+
+def _band(group: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Per env step: mean over the seeds evaluated there, its 95% bootstrap CI, seed count."""
+    rows = []
+    for step, at in group.groupby("env_step"):
+        mean, low, high = mean_ci(at["return"].to_numpy(), seed=seed)
+        rows.append((step, mean, low, high, len(at)))
+    return pd.DataFrame(rows, columns=["env_step", "mean", "low", "high", "n"])
+
+
+def replication_figure(
+    runs: pd.DataFrame,
+    reference: pd.DataFrame,
+    window: tuple[float, float] = WINDOW,
+    threshold: float = THRESHOLD,
+    seed: int = 0,
+) -> plt.Figure:
+    """Eval return vs env steps: ours as mean over seeds with a 95% bootstrap CI band (solid);
+    each published curve as its mean with the min-max band of its seeds, or as a thin line when
+    it has one seed (dotted MBPO, dashed SAC, dash-dot others); the window shaded; the
+    threshold as a dotted line; the legend outside the axes."""
+    curves = _curves(runs, reference)
+    seeds = seed_table(runs, reference, window, threshold)
+    ours_max = float(curves[curves.group == OURS].env_step.max())
+    x_max = max(window[1], ours_max) * 1.05
+    with plt.rc_context({"font.size": 12, "axes.titlesize": 13, "legend.fontsize": 10.5}):
+        fig, ax = plt.subplots(figsize=(10, 7.4))
+        ax.axvspan(*window, color="0.9", zorder=0, label=f"window {window[0] / 1000:g}k-"
+                   f"{window[1] / 1000:g}k steps (the summary's numbers)")  # fmt: skip
+        ax.axhline(threshold, color="0.35", lw=1, ls=(0, (1, 3)), label=f"return {threshold:g}")
+        for key, group in curves.groupby(KEY, sort=False):
+            curve = dict(zip(KEY, key, strict=True))
+            info = seeds[seeds.curve == label(curve)]
+            n, n_done = len(info), int(info.finished.sum())
+            if curve["group"] == OURS:
+                colour = FAMILY_COLOURS.get(curve["method"].lower(), "#777777")
+                band = _band(group, seed)
+                unfinished = f", {n - n_done} unfinished" if n_done < n else ""
+                ax.plot(band.env_step, band["mean"], color=colour, lw=2.4,
+                        label=f"{curve['method']} here ({curve['source'][6:-1]}, "
+                        f"{curve['env_version']}): mean, 95% CI; {n} seed"
+                        f"{'s' if n > 1 else ''}{unfinished}")  # fmt: skip
+                ax.fill_between(band.env_step, band.low, band.high, color=colour, alpha=0.25,
+                                lw=0)  # fmt: skip
+                continue
+            colour, style = METHOD_STYLE.get(curve["method"], OTHER_STYLE)
+            wide = group.pivot_table(index="env_step", columns="seed", values="return")
+            name = label(curve)
+            if wide.shape[1] == 1:
+                ax.plot(wide.index, wide.iloc[:, 0], color=colour, lw=1.4, ls=style,
+                        label=f"{name}: 1 seed")  # fmt: skip
+            else:
+                ax.plot(wide.index, wide.mean(axis=1), color=colour, lw=2, ls=style,
+                        marker="o", ms=4, label=f"{name}: mean, min-max of {n} seeds")  # fmt: skip
+                ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1), color=colour,
+                                alpha=0.08, lw=0)  # fmt: skip
+        ax.set_xlim(0, x_max)
+        ax.set_ylim(bottom=0)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
+        ax.set(xlabel="env steps", ylabel="evaluation return",
+               title="Hopper: MBPO and SAC here vs published curves")  # fmt: skip
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), frameon=False,
+                  title="published: Hopper-v2 (mujoco-py) or Hopper-v4; here: Hopper-v5 "
+                  "(same task, other bindings)", title_fontsize=10, alignment="left")  # fmt: skip
+        fig.tight_layout()
+    return fig
+
+
+def hopper_replication(
+    runs: pd.DataFrame, reference: pd.DataFrame, out_png: str | Path, out_pdf: str | Path
+) -> None:
+    """Draw ``replication_figure`` and write it to ``out_png`` and ``out_pdf`` (atomically)."""
+    save(replication_figure(runs, reference), [str(out_png), str(out_pdf)])
+
+
+# ---------------------------------------------------------------- report
+
+
+def _markdown(table: pd.DataFrame, digits: int = 3) -> str:
+    """A pipe table; floats rounded to ``digits`` significant digits after the point."""
+
+    def cell(value: object) -> str:
+        if isinstance(value, float | np.floating):
+            return "" if np.isnan(value) else f"{value:.{digits}g}" if abs(value) < 1 \
+                else f"{value:,.0f}"  # fmt: skip
+        return str(value).replace("|", "/")
+
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(False)]
+    return "\n".join(lines)
+
+
+def report(summary_table: pd.DataFrame, seeds: pd.DataFrame, window: tuple = WINDOW) -> str:
+    """The summary and the per-seed positions as markdown."""
+    lo, hi = window[0] / 1000, window[1] / 1000
+    cols = ["curve", "n_seeds", "n_finished", "window_means", "mean", "ci_low", "ci_high",
+            "n_reach_threshold", "p_mbpo_gt_sac", "p_ci_low", "p_ci_high",
+            "percentile_vs_published", "unfinished"]  # fmt: skip
+    pos = positions(seeds)
+    parts = [f"# Hopper replication: window {lo:g}k-{hi:g}k env steps",
+             "", "Per method: the mean over each seed's evaluations in the window, their mean "
+             "with a 95% bootstrap CI, seeds at or above the threshold, P(MBPO > SAC) on "
+             "the window means (our runs) and our seeds' mean percentile among the same "
+             "method's published seeds. Unfinished seeds are listed and left out.", "",
+             _markdown(summary_table[cols])]  # fmt: skip
+    if not pos.empty:
+        parts += ["", "## Our seeds among each published curve's seeds", "", _markdown(pos)]
+    return "\n".join(parts) + "\n"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are the suite's one ``error:`` line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (see python -m analysis.replication --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m analysis.replication", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", required=True, type=Path,
+                        help="folder of {variant}/{env}/s{seed}/returns.csv")  # fmt: skip
+    parser.add_argument("--reference", required=True, type=Path,
+                        help=f"folder with {CURVE_GLOB} (or one such CSV)")  # fmt: skip
+    outputs = "PREFIX.png .pdf .md _summary.csv _seeds.csv"
+    parser.add_argument("--out", required=True, help=f"output prefix: writes {outputs}")
+    parser.add_argument("--env", default=ENV, help=f"env id (default {ENV})")
+    parser.add_argument("--reps", type=int, default=DEFAULT_REPS,
+                        help="bootstrap replicates of P(MBPO > SAC)")  # fmt: skip
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+        if args.reps < 1:
+            raise UserError(f"--reps must be positive, got {args.reps}")
+        runs = load_runs(args.runs, args.env)
+        reference = load_reference(args.reference, args.env)
+        table = summary(runs, reference, reps=args.reps)
+        seeds = seed_table(runs, reference)
+        out = Path(args.out)
+        hopper_replication(runs, reference, f"{out}.png", f"{out}.pdf")
+        atomic_write_text(Path(f"{out}_summary.csv"), table.to_csv(index=False))
+        atomic_write_text(Path(f"{out}_seeds.csv"), seeds.to_csv(index=False))
+        atomic_write_text(Path(f"{out}.md"), report(table, seeds))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}.png, {out}.pdf, {out}.md, {out}_summary.csv, {out}_seeds.csv")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
