@@ -1,7 +1,7 @@
 # mbrl-spectrum: one DAG from config to every figure.
-#   snakemake --cores 8 all                          (default tier, config/config.yaml)
-#   snakemake --cores 2 --configfile config/smoke.yaml all
-#   snakemake --cores 8 figures/learning_curves.pdf   (only what that figure needs)
+#   snakemake --cores all all                          (default tier, config/config.yaml)
+#   snakemake --cores all --configfile=config/smoke.yaml all   (outputs in results/smoke/)
+#   snakemake --cores all figures/learning_curves.pdf   (only what that figure needs)
 import sys
 
 from snakemake.utils import min_version, validate
@@ -51,26 +51,28 @@ localrules:
     all,
     aggregate,
     model_error_table,
+    return_gap_table,
+    claims,
+    report,
+    scores,
+    chaos_tables,
+    hopper_replication,
     learning_curves,
     model_error_vs_horizon,
     decision_time_cost,
     distribution_mismatch,
     k_sweep,
-    claims,
-    report,
-    scores,
     final_performance,
     probability_of_improvement,
     dyna_exploitation,
     bptt_gradient_vs_horizon,
-    chaos_tables,
 
 
 rule all:
     input:
-        "results/tables/returns.parquet",
-        "results/tables/metrics.parquet",
-        "results/tables/model_error.parquet",
-        "results/claims.csv",
-        "results/claims.md",
-        expand("figures/{name}.{ext}", name=FIGURES, ext=["pdf", "png"]),
+        f"{OUT}/tables/returns.parquet",
+        f"{OUT}/tables/metrics.parquet",
+        f"{OUT}/tables/model_error.parquet",
+        f"{OUT}/claims.csv",
+        f"{OUT}/claims.md",
+        expand(f"{FIG}/{{name}}.{{ext}}", name=FIGURES, ext=["pdf", "png"]),

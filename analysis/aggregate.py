@@ -114,11 +114,16 @@ def per_run_csvs(paths: list[Path]) -> pd.DataFrame:
 
 
 def per_env_csvs(paths: list[str]) -> pd.DataFrame:
-    """Concatenate CSVs laid out as .../{env}/NAME.csv with an ``env`` column."""
+    """Concatenate CSVs laid out as .../{env}/NAME.csv with an ``env`` column, or as
+    .../{env}/s{seed}/NAME.csv with ``env`` and ``seed`` columns."""
     frames = []
     for path in sorted(Path(p) for p in paths):
+        folder = path.parent.name
+        per_seed = folder.startswith("s") and folder[1:].isdigit()
+        ids = {"env": path.parent.parent.name, "seed": int(folder[1:])} if per_seed else {
+            "env": folder}  # fmt: skip
         try:
-            frames.append(pd.read_csv(path).assign(env=path.parent.name))
+            frames.append(pd.read_csv(path).assign(**ids))
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise UserError(f"{path} is missing or corrupted ({exc})") from None
     if not frames:
@@ -129,8 +134,11 @@ def per_env_csvs(paths: list[str]) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out-dir", help="write returns/metrics/timings parquet here")
-    parser.add_argument("--model-error", help="write the model-error table to this parquet")
-    parser.add_argument("--per-env", help="concatenate .../{env}/NAME.csv files into a parquet")
+    parser.add_argument("--model-error", "--per-run", dest="model_error",
+                        help="concatenate .../{variant}/{env}/s{seed}.csv files (model error, "
+                        "return gap) into this parquet")  # fmt: skip
+    parser.add_argument("--per-env", help="concatenate .../{env}[/s{seed}]/NAME.csv files into "
+                        "a parquet")  # fmt: skip
     parser.add_argument("runs", nargs="+", help="run directories or files inside them")
     args = parser.parse_args(argv)
     try:

@@ -181,8 +181,8 @@ def compounding_error(tables: dict, design: dict) -> list[dict]:
             )  # fmt: skip
             verdict, note = _test_or_none(vd.equivalence_exponent, _per_seed(exps),
                                           d["target"], d["margin"], ALPHA)  # fmt: skip
-            entries.append((env, variant, f"exponent p of mean |gap| ~ H^p, H <= "
-                            f"{d['max_horizon']}", verdict, note))  # fmt: skip
+            entries.append((env, variant, f"exponent p of the mean absolute return gap ~ H^p, "
+                            f"H <= {d['max_horizon']}", verdict, note))  # fmt: skip
     return _holm_rows("1", entries) + _state_rmse(tables, d)
 
 
@@ -204,8 +204,9 @@ def _state_rmse(tables: dict, d: dict) -> list[dict]:
             include_groups=False,
         )  # fmt: skip
         verdict, note = _test_or_none(vd.equivalence_exponent, _per_seed(exps), 1.0, 0.5, ALPHA)
-        entries.append((env, variant, f"exponent of state RMSE ~ t^p, t <= {window}, {source}-"
-                        "policy data", verdict, note))  # fmt: skip
+        label = {"policy": "trained-policy", "random": "random-policy"}[source]
+        entries.append((env, variant, f"exponent of state RMSE ~ t^p, t <= {window}, {label} "
+                        "held-out data", verdict, note))  # fmt: skip
     return _holm_rows("1b", entries)
 
 
@@ -407,6 +408,44 @@ def to_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+VERDICT_COLOURS = {"supported": "#d9f2d9", "refuted": "#f8d7d7", "inconclusive": "#eeeeee"}
+
+
+def to_html(table: pd.DataFrame) -> str:
+    """The table as one self-contained HTML page (the Snakemake report embeds it)."""
+    import html
+
+    def num(v) -> str:
+        return "–" if not np.isfinite(v) else f"{v:.3g}"
+
+    head = ["claim", "env", "variants", "verdict", "effect [95% CI]", "p (Holm)", "n",
+            "seeds to decide", "measure"]  # fmt: skip
+    body = []
+    for r in table.itertuples(index=False):
+        n = f"{r.n_x} vs {r.n_y}" if r.n_y else str(r.n_x)
+        cells = [r.claim, r.env, r.variants, r.verdict,
+                 f"{num(r.effect)} [{num(r.ci_low)}, {num(r.ci_high)}]",
+                 f"{num(r.p_value)} ({num(r.p_holm)})", n, num(r.seeds_needed),
+                 r.measure + (f"; {r.note}" if r.note else "")]  # fmt: skip
+        colour = VERDICT_COLOURS.get(r.verdict, "#ffffff")
+        tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+        body.append(f'<tr style="background:{colour}">{tds}</tr>')
+    rules = "".join(f"<li><b>{html.escape(CLAIMS[k])}</b>: {html.escape(RULES[k])}</li>"
+                    for k in CLAIMS)  # fmt: skip
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Claims</title><style>"
+        "body{font-family:sans-serif;font-size:14px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #bbb;padding:4px 6px;vertical-align:top}</style></head><body>"
+        "<h2>Claims</h2><table><tr>"
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr>"
+        + "".join(body)
+        + "</table><h3>Rules (pre-registered)</h3><ul>"
+        + rules
+        + "</ul></body></html>\n"
+    )
+
+
 TABLES = ("returns", "metrics", "timings", "runs")
 OPTIONAL = ("model_error", "return_gap", "chaos_summary", "chaos_gradient_diagnostics")
 
@@ -439,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     table = claims_table(tables, design)
     atomic_write_text(Path(f"{args.out}.csv"), table.to_csv(index=False, float_format="%.6g"))
     atomic_write_text(Path(f"{args.out}.md"), to_markdown(table))
+    atomic_write_text(Path(f"{args.out}.html"), to_html(table))
     return 0
 
 

@@ -8,9 +8,10 @@
 The random policy's return is measured here (uniform actions, full episodes, seeds disjoint
 from training), the same way for every env. The reference return comes from
 ``reference/normalization.csv`` (a published number, with its citation) where that file has
-the env, else it is the best variant's mean final
-return in this tier (``reference_name`` says which). Each run's score is its final eval
-return, and its area under the curve (mean return over the curve), both normalised.
+the env, else from the tier's true-simulator planner (mpc-oracle), else the env has no score
+(``reference_name`` says which). Each run's score is its eval return at the env's common
+budget (so every variant is compared at the same number of env steps), and its area under
+the curve (mean return over the curve), both normalised.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from methods.common.errors import UserError
 from methods.common.run_io import atomic_write_bytes, atomic_write_text
 
 REFERENCE_COLUMNS = ("env", "reference_return", "reference_name", "citation")
-TIER_BEST = "best variant of this tier (final return, mean over seeds)"
+ORACLE_VARIANT = "mpc-oracle"
+ORACLE = "mpc-oracle of this tier (planning on the true simulator; final return, mean)"
 
 
 def load_reference(path: Path) -> pd.DataFrame:
@@ -81,28 +83,48 @@ def run_summary(returns: pd.DataFrame) -> pd.DataFrame:
         "env_steps": int(g.env_step.iloc[-1])}), include_groups=False).reset_index()  # fmt: skip
 
 
+def common_budget_returns(returns: pd.DataFrame) -> pd.DataFrame:
+    """Per run: the eval return at the env's common budget (the last evaluation at or
+    before the shortest run's last step on that env) and that step."""
+    last = returns.groupby(["variant", "env", "seed"]).env_step.max()
+    common = last.groupby("env").min()
+    within = returns[returns.env_step <= returns.env.map(common)]
+    at = within.sort_values("env_step").groupby(["variant", "env", "seed"]).tail(1)
+    return at.rename(columns={"eval_return_mean": "common_return",
+                              "env_step": "common_step"})[
+        ["variant", "env", "seed", "common_step", "common_return"]]  # fmt: skip
+
+
 def run_scores(
     returns: pd.DataFrame, random_returns: pd.DataFrame, reference: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per run: final return, AUC, the env's random/reference returns and the
-    normalised ``score`` (final) and ``auc_score``."""
-    per_run = run_summary(returns)
+    """One row per run: final return (its own budget), AUC, the return at the env's common
+    budget, the env's random and reference returns, and the normalised ``score`` (at the
+    common budget) and ``auc_score``.
+
+    The reference ("1") is a published return (``reference``) or, where none exists, the
+    tier's true-simulator planner (``mpc-oracle``); never a learner of the tier (that would
+    be circular and move when variants are added). An env with neither gets no score.
+    """
+    per_run = run_summary(returns).merge(common_budget_returns(returns),
+                                         on=["variant", "env", "seed"])  # fmt: skip
     random_mean = random_returns.groupby("env")["return"].mean()
     missing = sorted(set(per_run.env) - set(random_mean.index))
     if missing:
         raise UserError(f"no random-policy returns for {', '.join(missing)}")
     per_run["random_return"] = per_run.env.map(random_mean)
     published = reference.set_index("env")
-    tier_best = per_run.groupby(["env", "variant"]).final_return.mean().groupby("env").max()
+    oracle = per_run[per_run.variant == ORACLE_VARIANT].groupby("env").final_return.mean()
     per_run["reference_return"] = [
-        published.reference_return.get(env, tier_best[env]) for env in per_run.env
+        published.reference_return.get(env, oracle.get(env, np.nan)) for env in per_run.env
     ]
     per_run["reference_name"] = [
-        published.reference_name.get(env, TIER_BEST) for env in per_run.env
+        published.reference_name.get(env, ORACLE if env in oracle.index else "none")
+        for env in per_run.env
     ]
     scale = per_run.reference_return - per_run.random_return
-    scale = scale.where(scale.abs() > 1e-9, np.nan)  # a tier whose best is random: no score
-    per_run["score"] = (per_run.final_return - per_run.random_return) / scale
+    scale = scale.where(scale.abs() > 1e-9, np.nan)  # a reference at the random level
+    per_run["score"] = (per_run.common_return - per_run.random_return) / scale
     per_run["auc_score"] = (per_run.auc - per_run.random_return) / scale
     return per_run
 

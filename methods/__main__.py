@@ -3,6 +3,8 @@
   python -m methods train    train one variant on one env with one seed (a run directory)
   python -m methods chaos    true-simulator divergence and BPTT gradient norm vs horizon
   python -m methods heldout  collect held-out real trajectories (npz) for model-error curves
+  python -m methods return-gap  J_model(H) - J_real(H) of a run's policy from real states
+  python -m methods status   how far a tier's runs are (done, running, left, time left)
   python -m methods verify   re-check run directories against the run-output contract
   python -m methods list     list the known envs and a config's variants
 
@@ -66,6 +68,15 @@ def _build_parser() -> argparse.ArgumentParser:
     held.add_argument("--policy-run", default=None, help="finished SAC-family run to act with")
     held.add_argument("--episodes", type=int, default=20)
     held.add_argument("--max-steps", type=int, default=200)
+    from methods.return_gap import add_arguments as return_gap_arguments
+
+    return_gap_arguments(
+        sub.add_parser("return-gap", help="J_model(H) - J_real(H) of a run's policy vs H")
+    )
+    status = sub.add_parser("status", help="how far a tier's runs are: done, running, left")
+    status.add_argument("--config", default="config/config.yaml", help="the tier's config")
+    status.add_argument("--stale-minutes", type=float, default=10.0,
+                        help="a run whose logs are older than this is not running")  # fmt: skip
     check = sub.add_parser("verify", help="re-check run directories against the contract")
     check.add_argument("root", help="results/ (or results/runs/)")
     listing = sub.add_parser("list", help="list variants of a config and known envs")
@@ -199,6 +210,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_return_gap(args: argparse.Namespace) -> None:
+    from methods.return_gap import gap_by_horizon, run_from_args
+
+    table = run_from_args(args)
+    print(gap_by_horizon(table).to_string(index=False, float_format="%.4g"))
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    from methods.status import print_status
+
+    print_status(args.config, args.stale_minutes)
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from methods.common.config import load_config_file
     from methods.common.envs import REGISTRY
@@ -219,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
         commands = {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos,
-                    "heldout": cmd_heldout, "verify": cmd_verify}  # fmt: skip
+                    "heldout": cmd_heldout, "verify": cmd_verify,
+                    "return-gap": cmd_return_gap, "status": cmd_status}  # fmt: skip
         status = commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

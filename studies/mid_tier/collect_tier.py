@@ -18,6 +18,9 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import yaml
+
+from methods.common.tiers import tier_paths
 
 
 def run_rows(runs_root: Path) -> pd.DataFrame:
@@ -47,16 +50,19 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     work, out = Path(args.workdir), Path(args.out)
+    config = yaml.safe_load((work / args.config).read_text())
+    paths = tier_paths(config, args.config)  # where this tier's outputs live
+    results, figures = work / paths.results, work / paths.figures
     for sub in ("tables", "figures"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     for name in ("claims.csv", "claims.md"):
-        shutil.copy2(work / "results" / name, out / name)
-    for table in sorted((work / "results/tables").glob("*.parquet")):
+        shutil.copy2(results / name, out / name)
+    for table in sorted((results / "tables").glob("*.parquet")):
         shutil.copy2(table, out / "tables" / table.name)
-    for figure in sorted((work / "figures").glob("*.png")):
+    for figure in sorted(figures.glob("*.png")):
         shutil.copy2(figure, out / "figures" / figure.name)
     shutil.copy2(work / args.config, out / "config.yaml")
-    runs = run_rows(work / "results/runs")
+    runs = run_rows(results / "runs")
     runs.to_csv(out / "runs.csv", index=False)
     print(json.dumps({"runs": len(runs), "core_hours": round(runs.wall_s.sum() / 3600, 2),
                       "out": str(out)}))  # fmt: skip

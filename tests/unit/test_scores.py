@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.scores import TIER_BEST, load_reference, run_scores
+from analysis.scores import ORACLE, load_reference, run_scores
 from methods.common.errors import UserError
 
 
@@ -19,8 +19,10 @@ def test_scores_map_random_to_zero_and_reference_to_one():
         curve("sac", "sac", "a", 1, [0.0, 10.0, 40.0]),
         curve("sac", "sac", "b", 0, [5.0, 5.0, 5.0]),
         curve("mbpo", "mbpo", "b", 0, [5.0, 15.0, 25.0]),
+        curve("mpc-oracle", "mpc", "b", 0, [45.0, 45.0, 45.0]),
+        curve("sac", "sac", "c", 0, [1.0, 2.0, 3.0]),
     ])  # fmt: skip
-    randoms = pd.DataFrame({"env": ["a", "a", "b"], "return": [-10.0, 10.0, 5.0]})  # a: mean 0
+    randoms = pd.DataFrame({"env": ["a", "a", "b", "c"], "return": [-10.0, 10.0, 5.0, 0.0]})
     reference = pd.DataFrame({"env": ["a"], "reference_return": [100.0],
                               "reference_name": ["paper"], "citation": ["x"]})  # fmt: skip
     scores = run_scores(returns, randoms, reference).set_index(["variant", "env", "seed"])
@@ -29,10 +31,28 @@ def test_scores_map_random_to_zero_and_reference_to_one():
     assert scores.loc[("sac", "a", 1), "score"] == pytest.approx(0.4)
     # AUC of 0, 10, 20 over steps 100..300 is a mean return of 10
     assert scores.loc[("sac", "a", 0), "auc_score"] == pytest.approx(0.1)
-    # env b: random 5, no published number: the tier's best variant (mbpo, final 25) is 1
-    assert scores.loc[("mbpo", "b", 0), "score"] == pytest.approx(1.0)
-    assert scores.loc[("sac", "b", 0), "score"] == pytest.approx(0.0)
-    assert scores.loc[("sac", "b", 0), "reference_name"] == TIER_BEST
+    # env b: random 5, no published number: the true-simulator planner (45) is 1, never the
+    # tier's best learner (issue 36: circular, and it moves when variants are added)
+    assert scores.loc[("mbpo", "b", 0), "score"] == pytest.approx(0.5)
+    assert scores.loc[("sac", "b", 0), "reference_name"] == ORACLE
+    # env c: neither: no score (left out of the aggregates), never a tier-relative one
+    assert np.isnan(scores.loc[("sac", "c", 0), "score"])
+
+
+def test_scores_compare_every_variant_at_the_envs_common_budget():
+    """A variant with a longer budget is scored at the last evaluation within the shortest
+    budget on that env (issue 36), not at its own end."""
+    long = pd.DataFrame({"variant": "sac", "method": "sac", "env": "a", "seed": 0,
+                         "env_step": [100, 200, 300, 400, 500],
+                         "eval_return_mean": [0.0, 10.0, 20.0, 90.0, 99.0]})  # fmt: skip
+    short = curve("mbpo", "mbpo", "a", 0, [30.0, 40.0, 50.0])
+    randoms = pd.DataFrame({"env": ["a"], "return": [0.0]})
+    reference = pd.DataFrame({"env": ["a"], "reference_return": [100.0],
+                              "reference_name": ["paper"], "citation": ["x"]})  # fmt: skip
+    scores = run_scores(pd.concat([long, short]), randoms, reference).set_index("variant")
+    assert scores.loc["sac", "common_step"] == 300
+    assert scores.loc["sac", "score"] == pytest.approx(0.2)
+    assert scores.loc["sac", "final_return"] == pytest.approx(99.0)  # its own end, reported
 
 
 def test_missing_random_returns_is_an_error():

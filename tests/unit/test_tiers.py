@@ -70,4 +70,3 @@ def test_two_variants_resolving_to_the_same_run_are_refused():
     # restricted to the env where the schedule changes k, the tier is fine
     tier["variants"]["mbpo-sched"]["envs"] = ["gym-Hopper-v5"]
     assert check_tier(tier) == 3
-

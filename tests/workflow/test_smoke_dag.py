@@ -54,24 +54,24 @@ def smoke_run(tmp_path_factory):
 def test_every_figure_and_table_is_produced(smoke_run):
     for name in FIGURES:
         for ext in ("pdf", "png"):
-            assert (smoke_run / f"figures/{name}.{ext}").stat().st_size > 1000
-    returns = pd.read_parquet(smoke_run / "results/tables/returns.parquet")
+            assert (smoke_run / f"results/smoke/figures/{name}.{ext}").stat().st_size > 1000
+    returns = pd.read_parquet(smoke_run / "results/smoke/tables/returns.parquet")
     assert set(returns.env) == {"gym-Pendulum-v1", "dmc-cartpole-swingup"}
     assert set(returns.seed) == {0, 1}
     assert set(returns.method) == {"sac", "mbpo", "dyna", "mpc", "bptt"}
-    claims = pd.read_csv(smoke_run / "results/claims.csv")
+    claims = pd.read_csv(smoke_run / "results/smoke/claims.csv")
     assert claims.claim.str[0].tolist() and set(claims.claim.str[0]) == set("123456")
     assert set(claims.verdict) <= {"supported", "refuted", "inconclusive"}
-    scores = pd.read_parquet(smoke_run / "results/tables/scores.parquet")
+    scores = pd.read_parquet(smoke_run / "results/smoke/tables/scores.parquet")
     assert len(scores) == len(returns.groupby(["variant", "env", "seed"]))
-    chaos = pd.read_parquet(smoke_run / "results/tables/chaos_gradient.parquet")
+    chaos = pd.read_parquet(smoke_run / "results/smoke/tables/chaos_gradient.parquet")
     assert set(chaos.env) == {"gym-Pendulum-v1", "dmc-cartpole-swingup"}
-    model_error = pd.read_parquet(smoke_run / "results/tables/model_error.parquet")
+    model_error = pd.read_parquet(smoke_run / "results/smoke/tables/model_error.parquet")
     assert set(model_error["mode"]) == {"mean", "random-member", "TSinf"}
     kinds = model_error.groupby("model")["mode"].unique().map(set).to_dict()
     assert kinds["deterministic single"] == {"mean"}
     assert kinds["probabilistic ensemble"] == {"mean", "random-member", "TSinf"}
-    for run in (smoke_run / "results/runs").glob("*/*/s*"):
+    for run in (smoke_run / "results/smoke/runs").glob("*/*/s*"):
         assert (run / "benchmark.tsv").exists() and (run / "meta.json").exists()
 
 
@@ -82,9 +82,9 @@ def test_second_invocation_has_nothing_to_do(smoke_run):
 
 
 def test_figure_target_schedules_only_its_ancestors(smoke_run):
-    (smoke_run / "figures/learning_curves.pdf").unlink()
+    (smoke_run / "results/smoke/figures/learning_curves.pdf").unlink()
     proc = snakemake(smoke_run, "-n", "--cores", "2", "--configfile=config/smoke.yaml",
-                     "figures/learning_curves.pdf")  # fmt: skip
+                     "results/smoke/figures/learning_curves.pdf")  # fmt: skip
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "learning_curves" in out
@@ -105,22 +105,22 @@ def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
     equal the uninterrupted run's. (One env's runs, not `all`, to keep CI short: the claims
     built from equal CSVs are compared in the SLURM test.)"""
     workdir = fresh_copy(tmp_path / "killed")
-    env_runs = sorted(smoke_run.glob("results/runs/*/gym-Pendulum-v1/s*"))
+    env_runs = sorted(smoke_run.glob("results/smoke/runs/*/gym-Pendulum-v1/s*"))
     targets = [str((run / "meta.json").relative_to(smoke_run)) for run in env_runs]
     cmd = [SNAKEMAKE, "--cores", "2", "--configfile=config/smoke.yaml", *targets]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     deadline = time.time() + 600
-    while len(list(workdir.glob("results/runs/*/*/s*/meta.json"))) < 6:
+    while len(list(workdir.glob("results/smoke/runs/*/*/s*/meta.json"))) < 6:
         assert proc.poll() is None and time.time() < deadline, "smoke DAG ended before the kill"
         time.sleep(0.5)
     # runs finished well before the kill: Snakemake has registered them as complete
     # (content, not mtime: Snakemake may touch outputs after a job; a rerun rewrites times)
-    finished = {p: p.read_bytes() for p in workdir.glob("results/runs/*/*/s*/meta.json")}
+    finished = {p: p.read_bytes() for p in workdir.glob("results/smoke/runs/*/*/s*/meta.json")}
     time.sleep(5)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    for csv in workdir.glob("results/runs/*/*/s*/*.csv"):  # atomic writes: never truncated
+    for csv in workdir.glob("results/smoke/runs/*/*/s*/*.csv"):  # atomic writes: never truncated
         assert len(pd.read_csv(csv).columns) >= 3, csv
     assert snakemake(workdir, "--unlock", "--configfile=config/smoke.yaml").returncode == 0
     rerun = snakemake(workdir, *cmd[1:])
@@ -171,7 +171,7 @@ def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run,
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert list(workdir.glob(".snakemake/slurm_logs/rule_train/*/*.log")), "no SLURM job ran"
-    runs = list((smoke_run / "results/runs").glob("*/*/s*"))
+    runs = list((smoke_run / "results/smoke/runs").glob("*/*/s*"))
     assert runs
     if local_slurm == "slurmdbd":  # the accounting database saw the jobs, in the account
         query = ["sacct", "-X", "-n", "-P", "--format=State,Account", "--starttime", "now-3hours"]
@@ -181,7 +181,7 @@ def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run,
         twin = workdir / run.relative_to(smoke_run)
         for name in ("returns.csv", "metrics.csv"):
             assert (run / name).read_bytes() == (twin / name).read_bytes(), twin / name
-    reference, remote = (pd.read_csv(d / "results/claims.csv") for d in (smoke_run, workdir))
+    reference, remote = (pd.read_csv(d / "results/smoke/claims.csv") for d in (smoke_run, workdir))
     timing = reference.claim.str.startswith("5.")
     pd.testing.assert_frame_equal(reference[~timing], remote[~timing])
 
@@ -189,8 +189,8 @@ def test_slurm_profile_runs_the_smoke_tier_like_a_local_run(tmp_path, smoke_run,
 def test_report_target_holds_every_figure_and_the_claims(smoke_run):
     proc = snakemake(smoke_run, "--cores", "1", "--configfile=config/smoke.yaml", "report")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    html = (smoke_run / "results/report.html").read_text(errors="replace")
-    for name in [*(f"{figure}.png" for figure in FIGURES), "claims.csv"]:
+    html = (smoke_run / "results/smoke/report.html").read_text(errors="replace")
+    for name in [*(f"{figure}.png" for figure in FIGURES), "claims.html"]:
         assert name in html, name
 
 
@@ -203,8 +203,38 @@ def test_collect_tier_keeps_the_small_results_with_provenance(smoke_run, tmp_pat
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = pd.read_csv(out / "runs.csv")
-    assert len(runs) == len(list((smoke_run / "results/runs").glob("*/*/s*/meta.json")))
+    assert len(runs) == len(list((smoke_run / "results/smoke/runs").glob("*/*/s*/meta.json")))
     assert runs.wall_s.gt(0).all() and runs.device.eq("cpu").all()
-    assert (out / "claims.csv").read_bytes() == (smoke_run / "results/claims.csv").read_bytes()
+    assert (out / "claims.csv").read_bytes() == (
+        smoke_run / "results/smoke/claims.csv"
+    ).read_bytes()
     assert {p.stem for p in (out / "figures").glob("*.png")} == set(FIGURES)
     assert (out / "tables/returns.parquet").exists() and (out / "config.yaml").exists()
+
+
+def test_tiers_own_their_outputs(smoke_run):
+    """Issue 40.1: another tier plans nothing inside the smoke tier's folder, and a second
+    config that claims the smoke tier's name is refused before any job starts."""
+    proc = snakemake(smoke_run, "-n", "--cores", "1", "--configfile=config/mid.yaml", "all")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "results/mid/runs/" in out and "results/smoke/" not in out
+    assert (smoke_run / "results/smoke/tier.txt").read_text().strip() == "config/smoke.yaml"
+    copy = smoke_run / "config/copy.yaml"
+    copy.write_text((smoke_run / "config/smoke.yaml").read_text() + "tier: smoke\n")
+    proc = snakemake(smoke_run, "-n", "--cores", "1", "--configfile=config/copy.yaml", "all")
+    assert proc.returncode == 2
+    assert "holds the outputs of tier 'smoke' from config/smoke.yaml" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    copy.unlink()
+
+
+def test_variants_can_be_picked_from_the_command_line(smoke_run):
+    proc = snakemake(smoke_run, "-n", "--cores", "1", "--configfile=config/smoke.yaml",
+                     "all", "--config", "run_variants=[sac]")  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "rule train" not in out  # the smoke run has every sac run already
+    proc = snakemake(smoke_run, "-n", "--cores", "1", "--configfile=config/smoke.yaml",
+                     "all", "--config", "run_variants=[sacc]")  # fmt: skip
+    assert proc.returncode == 2 and "run_variants names unknown variant(s) sacc" in proc.stderr

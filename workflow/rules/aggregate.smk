@@ -7,25 +7,30 @@ rule aggregate:
         metrics=run_files("metrics.csv"),
         timings=run_files("timings.csv"),
         meta=run_files("meta.json"),
+        code="analysis/aggregate.py",
     output:
-        returns="results/tables/returns.parquet",
-        metrics="results/tables/metrics.parquet",
-        timings="results/tables/timings.parquet",
-        runs="results/tables/runs.parquet",
+        returns=f"{OUT}/tables/returns.parquet",
+        metrics=f"{OUT}/tables/metrics.parquet",
+        timings=f"{OUT}/tables/timings.parquet",
+        runs=f"{OUT}/tables/runs.parquet",
     log:
-        "logs/aggregate.log",
+        f"{LOGS}/aggregate.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
+    params:
+        out=lambda w, output: str(Path(output.returns).parent),
     shell:
-        "python -m analysis.aggregate --out-dir results/tables {input.meta} > {log} 2>&1"
+        "python -m analysis.aggregate --out-dir {params.out} {input.meta} > {log} 2>&1"
 
 
 rule random_returns:
     """Returns of a uniformly random policy: the 0 of normalised scores."""
+    input:
+        known_wildcards,
     output:
-        "results/random/{env}.csv",
+        f"{OUT}/random/{{env}}.csv",
     log:
-        "logs/random/{env}.log",
+        f"{LOGS}/random/{{env}}.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     shell:
@@ -36,13 +41,14 @@ rule scores:
     """Normalised final score and AUC of every run (reference/normalization.csv or the tier's
     best variant as 1)."""
     input:
-        returns="results/tables/returns.parquet",
-        random=expand("results/random/{env}.csv", env=config["envs"]),
+        returns=f"{OUT}/tables/returns.parquet",
+        random=expand(f"{OUT}/random/{{env}}.csv", env=config["envs"]),
         reference="reference/normalization.csv",
+        code="analysis/scores.py",
     output:
-        "results/tables/scores.parquet",
+        f"{OUT}/tables/scores.parquet",
     log:
-        "logs/scores.log",
+        f"{LOGS}/scores.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     shell:

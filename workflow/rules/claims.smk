@@ -3,33 +3,42 @@
 
 rule claims:
     input:
-        returns="results/tables/returns.parquet",
-        metrics="results/tables/metrics.parquet",
-        timings="results/tables/timings.parquet",
-        runs="results/tables/runs.parquet",
-        model_error="results/tables/model_error.parquet",
+        returns=f"{OUT}/tables/returns.parquet",
+        metrics=f"{OUT}/tables/metrics.parquet",
+        timings=f"{OUT}/tables/timings.parquet",
+        runs=f"{OUT}/tables/runs.parquet",
+        model_error=f"{OUT}/tables/model_error.parquet",
+        return_gap=f"{OUT}/tables/return_gap.parquet",
+        chaos=[f"{OUT}/tables/{table}.parquet" for table in CHAOS_TABLES],
+        code=["analysis/claims.py", "analysis/verdicts.py"],
+        config=CONFIG_FILE,
     output:
-        csv=report(
-            "results/claims.csv", caption="../report/claims.rst", category="Claims"
+        csv=f"{OUT}/claims.csv",
+        md=f"{OUT}/claims.md",
+        html=report(
+            f"{OUT}/claims.html", caption="../report/claims.rst", category="Claims"
         ),
-        md="results/claims.md",
     log:
-        "logs/claims.log",
+        f"{LOGS}/claims.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
+    params:
+        tables=lambda w, input: str(Path(input.returns).parent),
+        prefix=lambda w, output: output.csv.removesuffix(".csv"),
     shell:
-        "python -m analysis.claims --tables results/tables --out results/claims > {log} 2>&1"
+        "python -m analysis.claims --tables {params.tables} --out {params.prefix} "
+        "--config {input.config} > {log} 2>&1"
 
 
 rule report:
     """The Snakemake HTML report: every figure and the claims table, with captions."""
     input:
-        expand("figures/{name}.png", name=FIGURES),
-        "results/claims.csv",
+        expand(f"{FIG}/{{name}}.png", name=FIGURES),
+        f"{OUT}/claims.html",
     output:
-        "results/report.html",
+        f"{OUT}/report.html",
     log:
-        "logs/report.log",
+        f"{LOGS}/report.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:

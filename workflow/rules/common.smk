@@ -1,6 +1,7 @@
 # Shared helpers: the config's checks, which runs exist, and where their files live.
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -43,7 +44,44 @@ SEEDS = (
     if isinstance(config["seeds"], int)
     else config["seeds"]
 )
-RUN_DIR = "results/runs/{variant}/{env}/s{seed}"
+# `--config run_variants='[a,b]'` runs a subset of the config's variants
+if config.get("run_variants"):
+    unknown = [v for v in config["run_variants"] if v not in config["variants"]]
+    if unknown:
+        refuse(
+            f"run_variants names unknown variant(s) {', '.join(unknown)}; this config's "
+            f"variants: {', '.join(config['variants'])}"
+        )
+    config["variants"] = {v: config["variants"][v] for v in config["run_variants"]}
+
+# Each tier owns its outputs: results/<tier>/ (the default tier: results/ and figures/), so
+# that no command of one tier rewrites another's runs, tables or figures.
+sys.path.insert(0, workflow.basedir)  # methods/common/tiers.py is pure Python
+from methods.common.tiers import tier_paths
+
+try:
+    PATHS = tier_paths(config, CONFIG_FILE)
+except Exception as exc:  # UserError
+    refuse(exc)
+TIER, OUT, FIG, LOGS = PATHS.name, PATHS.results, PATHS.figures, PATHS.logs
+OWNER_FILE = Path(OUT) / "tier.txt"  # which config file's tier these outputs are
+CONFIG_NAME = os.path.relpath(os.path.abspath(CONFIG_FILE))
+if OWNER_FILE.exists():
+    owner = OWNER_FILE.read_text().strip()
+    if owner != CONFIG_NAME:
+        refuse(
+            f"{OUT}/ holds the outputs of tier '{TIER}' from {owner}, not {CONFIG_FILE}: "
+            f"give {CONFIG_FILE} its own `tier:` name (its outputs then go to "
+            f"results/<tier>/)"
+        )
+
+
+onstart:
+    OWNER_FILE.parent.mkdir(parents=True, exist_ok=True)
+    OWNER_FILE.write_text(f"{CONFIG_NAME}\n")
+
+
+RUN_DIR = f"{OUT}/runs/{{variant}}/{{env}}/s{{seed}}"
 FIGURES = [  # every figure of `rule all` and the report
     "learning_curves",
     "model_error_vs_horizon",
@@ -141,7 +179,20 @@ def model_runs():
 
 
 def model_error_files():
-    return [f"results/model_error/{v}/{e}/s{s}.csv" for v, e, s in model_runs()]
+    return [f"{OUT}/model_error/{v}/{e}/s{s}.csv" for v, e, s in model_runs()]
+
+
+RETURN_GAP_METHODS = ("mbpo", "dyna", "bptt")  # runs with a model and a policy
+
+
+def return_gap_files():
+    """Per-run return-gap tables of the variants `return_gap.variants` names (those present)."""
+    wanted = config["return_gap"]["variants"]
+    return [
+        f"{OUT}/return_gap/{v}/{e}/s{s}.csv"
+        for v, e, s in all_runs()
+        if v in wanted and config["variants"][v]["method"] in RETURN_GAP_METHODS
+    ]
 
 
 POLICY_METHODS = ("sac", "mbpo", "dyna")  # runs whose actor methods/heldout.py can load
@@ -152,7 +203,7 @@ def policy_run_dir(env):
     variant = config["heldout"].get("policy_variant")
     if variant is None:
         refuse(
-            f"results/heldout/{env}/policy.npz needs heldout.policy_variant, which this "
+            f"{OUT}/heldout/{env}/policy.npz needs heldout.policy_variant, which this "
             "tier does not set"
         )
     return RUN_DIR.format(variant=variant, env=known_env(env), seed=SEEDS[0])
@@ -161,22 +212,22 @@ def policy_run_dir(env):
 def heldout_files(env):
     """Held-out sets for env's model-error curves: random, and the trained policy's where
     heldout.policy_variant runs on env."""
-    files = [f"results/heldout/{known_env(env)}/random.npz"]
+    files = [f"{OUT}/heldout/{known_env(env)}/random.npz"]
     variant = config["heldout"].get("policy_variant")
     if (
         variant in config["variants"]
         and env in variant_envs(variant)
         and config["variants"][variant]["method"] in POLICY_METHODS
     ):
-        files.append(f"results/heldout/{env}/policy.npz")
+        files.append(f"{OUT}/heldout/{env}/policy.npz")
     return files
 
 
 CHAOS_METHODS = ("sac", "mbpo", "dyna", "bptt")  # runs that leave a policy and a model
 
 
-def chaos_run(env):
-    """The run whose model and policy the chaos diagnostic uses on ``env``, or None."""
+def chaos_run(env, seed):
+    """The run whose model and policy the chaos diagnostic of (env, seed) uses, or None."""
     known_env(env)
     variant = config["chaos"].get("variant")
     if variant is None or variant not in config["variants"]:
@@ -185,14 +236,43 @@ def chaos_run(env):
         return None
     if env not in variant_envs(variant):
         return None
-    return RUN_DIR.format(variant=variant, env=env, seed=SEEDS[0])
+    return RUN_DIR.format(variant=variant, env=env, seed=seed)
 
 
 def chaos_inputs(wildcards):
-    run = chaos_run(wildcards.env)
+    known_wildcards(wildcards)
+    run = chaos_run(wildcards.env, wildcards.seed)
     return [] if run is None else [f"{run}/meta.json"]
 
 
-def chaos_run_option(env):
-    run = chaos_run(env)
+def chaos_run_option(wildcards):
+    run = chaos_run(wildcards.env, wildcards.seed)
     return "" if run is None else f"--run {run}"
+
+
+def chaos_files(name):
+    """One chaos CSV per (env, seed) of the tier."""
+    return [f"{OUT}/chaos/{e}/s{s}/{name}.csv" for e in config["envs"] for s in SEEDS]
+
+
+FIGURE_TABLES = {  # the figure function's table arguments, in order (analysis/plots.py)
+    "learning_curves": ["returns", "reference/published_returns.csv"],
+    "model_error_vs_horizon": ["model_error"],
+    "decision_time_cost": ["timings", "returns"],
+    "distribution_mismatch": ["metrics"],
+    "k_sweep": ["returns", "runs"],
+    "final_performance": ["scores"],
+    "probability_of_improvement": ["scores"],
+    "dyna_exploitation": ["metrics"],
+    "bptt_gradient_vs_horizon": [
+        "metrics",
+        "runs",
+        "chaos_gradient",
+        "chaos_divergence",
+    ],
+}
+
+
+def table_path(table):
+    """A table name -> this tier's parquet; a path (reference data) stays as it is."""
+    return table if table.endswith(".csv") else f"{OUT}/tables/{table}.parquet"

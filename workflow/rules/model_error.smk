@@ -1,12 +1,15 @@
-# Held-out real trajectories (a random policy, and a trained policy where the tier has one)
-# and each trained model's open-loop error vs horizon on them.
+# Held-out real trajectories (a random policy, and a trained policy where the tier has one),
+# each trained model's open-loop error vs horizon on them, the return gap of trained
+# policies in the model vs the real env, and the chaos diagnostic per env and seed.
 
 
 rule heldout:
+    input:
+        known_wildcards,
     output:
-        "results/heldout/{env}/random.npz",
+        f"{OUT}/heldout/{{env}}/random.npz",
     log:
-        "logs/heldout/{env}.log",
+        f"{LOGS}/heldout/{{env}}.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -23,9 +26,9 @@ rule heldout_policy:
     input:
         lambda w: f"{policy_run_dir(w.env)}/meta.json",
     output:
-        "results/heldout/{env}/policy.npz",
+        f"{OUT}/heldout/{{env}}/policy.npz",
     log:
-        "logs/heldout/{env}_policy.log",
+        f"{LOGS}/heldout/{{env}}_policy.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -40,12 +43,13 @@ rule heldout_policy:
 
 rule model_error:
     input:
-        meta="results/runs/{variant}/{env}/s{seed}/meta.json",
+        meta=f"{RUN_DIR}/meta.json",
         heldout=lambda w: heldout_files(w.env),
+        code="analysis/model_error.py",
     output:
-        "results/model_error/{variant}/{env}/s{seed}.csv",
+        f"{OUT}/model_error/{{variant}}/{{env}}/s{{seed}}.csv",
     log:
-        "logs/model_error/{variant}/{env}/s{seed}.log",
+        f"{LOGS}/model_error/{{variant}}/{{env}}/s{{seed}}.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -62,52 +66,102 @@ rule model_error_table:
     input:
         model_error_files(),
     output:
-        "results/tables/model_error.parquet",
+        f"{OUT}/tables/model_error.parquet",
     log:
-        "logs/model_error_table.log",
+        f"{LOGS}/model_error_table.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     shell:
-        "python -m analysis.aggregate --model-error {output} {input} > {log} 2>&1"
+        "python -m analysis.aggregate --per-run {output} {input} > {log} 2>&1"
 
 
-rule chaos:
-    """True-simulator divergence and the BPTT gradient norm vs H for one env."""
+rule return_gap:
+    """J_model(H) and J_real(H) of a run's deterministic policy from the same real start
+    states (claims 1 and 3)."""
     input:
-        chaos_inputs,
+        meta=f"{RUN_DIR}/meta.json",
+        code="methods/return_gap.py",
     output:
-        divergence="results/chaos/{env}/divergence.csv",
-        gradient="results/chaos/{env}/gradient_norm.csv",
-        summary="results/chaos/{env}/summary.csv",
+        f"{OUT}/return_gap/{{variant}}/{{env}}/s{{seed}}.csv",
     log:
-        "logs/chaos/{env}.log",
+        f"{LOGS}/return_gap/{{variant}}/{{env}}/s{{seed}}.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
-        run=lambda w: chaos_run_option(w.env),
+        run=lambda w: RUN_DIR.format(**w),
+        horizons=config["return_gap"]["horizons"],
+        starts=config["return_gap"]["starts"],
+        stride=config["return_gap"]["stride"],
+        episodes=config["return_gap"]["episodes"],
+    shell:
+        "python -m methods return-gap --run {params.run} --out {output} "
+        "--horizons {params.horizons} --starts {params.starts} --stride {params.stride} "
+        "--episodes {params.episodes} --seed 0 --threads 1 --device cpu > {log} 2>&1"
+
+
+rule return_gap_table:
+    input:
+        return_gap_files(),
+    output:
+        f"{OUT}/tables/return_gap.parquet",
+    log:
+        f"{LOGS}/return_gap_table.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.aggregate --per-run {output} {input} > {log} 2>&1"
+
+
+rule chaos:
+    """True-simulator divergence and the BPTT gradient diagnostics vs H for one env and
+    seed, with the chaos variant's model and policy of that seed."""
+    input:
+        chaos_inputs,
+    output:
+        divergence=f"{OUT}/chaos/{{env}}/s{{seed}}/divergence.csv",
+        gradient=f"{OUT}/chaos/{{env}}/s{{seed}}/gradient_norm.csv",
+        diagnostics=f"{OUT}/chaos/{{env}}/s{{seed}}/gradient_diagnostics.csv",
+        summary=f"{OUT}/chaos/{{env}}/s{{seed}}/summary.csv",
+    log:
+        f"{LOGS}/chaos/{{env}}/s{{seed}}.log",
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    params:
+        run=chaos_run_option,
+        out=lambda w: f"{OUT}/chaos/{w.env}/s{w.seed}",
         starts=config["chaos"]["starts"],
         steps=config["chaos"]["steps"],
         horizons=config["chaos"]["horizons"],
         random_steps=config["chaos"]["random_steps"],
     shell:
-        "python -m methods chaos --env {wildcards.env} --seed 0 --out results/chaos/{wildcards.env} "
-        "{params.run} --starts {params.starts} --steps {params.steps} "
+        "python -m methods chaos --env {wildcards.env} --seed {wildcards.seed} "
+        "--out {params.out} {params.run} --starts {params.starts} --steps {params.steps} "
         "--horizons {params.horizons} --random-steps {params.random_steps} --threads 1 "
         "> {log} 2>&1"
 
 
+CHAOS_TABLES = {
+    "chaos_divergence": "divergence",
+    "chaos_gradient": "gradient_norm",
+    "chaos_gradient_diagnostics": "gradient_diagnostics",
+    "chaos_summary": "summary",
+}
+
+
 rule chaos_tables:
     input:
-        divergence=expand("results/chaos/{env}/divergence.csv", env=config["envs"]),
-        gradient=expand("results/chaos/{env}/gradient_norm.csv", env=config["envs"]),
+        [chaos_files(name) for name in CHAOS_TABLES.values()],
     output:
-        divergence="results/tables/chaos_divergence.parquet",
-        gradient="results/tables/chaos_gradient.parquet",
+        [f"{OUT}/tables/{table}.parquet" for table in CHAOS_TABLES],
     log:
-        "logs/chaos_tables.log",
+        f"{LOGS}/chaos_tables.log",
     conda:
         "../envs/mbrl-spectrum.yaml"
+    params:
+        commands=" && ".join(
+            f"python -m analysis.aggregate --per-env {OUT}/tables/{table}.parquet "
+            + " ".join(chaos_files(name))
+            for table, name in CHAOS_TABLES.items()
+        ),
     shell:
-        "python -m analysis.aggregate --per-env {output.divergence} {input.divergence} "
-        "> {log} 2>&1 && python -m analysis.aggregate --per-env {output.gradient} "
-        "{input.gradient} >> {log} 2>&1"
+        "({params.commands}) > {log} 2>&1"

@@ -3,14 +3,14 @@
 
 rule train:
     output:
-        returns="results/runs/{variant}/{env}/s{seed}/returns.csv",
-        metrics="results/runs/{variant}/{env}/s{seed}/metrics.csv",
-        timings="results/runs/{variant}/{env}/s{seed}/timings.csv",
-        meta="results/runs/{variant}/{env}/s{seed}/meta.json",
+        returns=f"{RUN_DIR}/returns.csv",
+        metrics=f"{RUN_DIR}/metrics.csv",
+        timings=f"{RUN_DIR}/timings.csv",
+        meta=f"{RUN_DIR}/meta.json",
     log:
-        "logs/train/{variant}/{env}/s{seed}.log",
+        f"{LOGS}/train/{{variant}}/{{env}}/s{{seed}}.log",
     benchmark:
-        "results/runs/{variant}/{env}/s{seed}/benchmark.tsv"
+        f"{RUN_DIR}/benchmark.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     threads: config.get("threads", 1)

@@ -1,0 +1,48 @@
+"""Where a tier's outputs live: each tier owns one folder, so that no command of one tier
+rewrites another's runs, tables or figures. Pure Python (no torch): the Snakefile imports it
+in every job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from methods.common.errors import UserError
+
+DEFAULT_CONFIG = "config/config.yaml"
+# names of the folders inside results/: a tier may not take one of them
+RESERVED = ("runs", "tables", "heldout", "model_error", "return_gap", "chaos", "random",
+            "figures", "claims")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TierPaths:
+    """``results``: runs, tables and claims; ``figures``; ``logs``."""
+
+    name: str
+    results: str
+    figures: str
+    logs: str
+
+    @property
+    def runs(self) -> str:
+        return f"{self.results}/runs"
+
+
+def tier_name(config: dict, config_file: str | Path = DEFAULT_CONFIG) -> str:
+    """The config's ``tier:``, else its file name (config/config.yaml: ``default``)."""
+    name = config.get("tier") or Path(config_file).stem
+    name = "default" if name == "config" else name
+    if name in RESERVED:
+        raise UserError(f"tier name '{name}' is a results folder; name the tier otherwise "
+                        "(`tier:` in the config)")  # fmt: skip
+    return name
+
+
+def tier_paths(config: dict, config_file: str | Path = DEFAULT_CONFIG) -> TierPaths:
+    """results/<tier>/, results/<tier>/figures/, logs/<tier>/; the default tier's are
+    results/, figures/ and logs/ (what the README shows)."""
+    name = tier_name(config, config_file)
+    if name == "default":
+        return TierPaths(name, "results", "figures", "logs")
+    return TierPaths(name, f"results/{name}", f"results/{name}/figures", f"logs/{name}")

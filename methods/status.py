@@ -1,0 +1,145 @@
+"""How far a tier is: every run of its config as done, running, stopped (resumable) or not
+started, with the env steps done and an estimate of the time left.
+
+    python -m methods status --config config/config.yaml
+
+Reads only the run directories (config.yaml, returns.csv, timings.csv, meta.json,
+checkpoint.pt), so it works beside a running ``snakemake`` and on a cluster's shared disk.
+The time left assumes the runs still to do go as fast as the finished runs of the same
+variant and env (or, lacking those, as the running ones), spread over as many parallel jobs
+as are running now (at least one).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from methods.common.config import load_config_file
+from methods.common.errors import UserError
+from methods.common.tiers import tier_paths
+
+
+@dataclass
+class RunState:
+    variant: str
+    env: str
+    seed: int
+    state: str  # done, running, stopped, not started
+    step: int
+    budget: int
+    seconds: float  # wall seconds so far (done: the run's total)
+
+
+def _last_step_and_seconds(run_dir: Path) -> tuple[int, float]:
+    step, seconds = 0, 0.0
+    returns = run_dir / "returns.csv"
+    if returns.exists():
+        rows = list(csv.DictReader(returns.open()))
+        step = int(float(rows[-1]["env_step"])) if rows else 0
+    timings = run_dir / "timings.csv"
+    if timings.exists():
+        for row in csv.DictReader(timings.open()):
+            if row["name"] == "time/train_wall_s":
+                seconds = float(row["value"])
+    return step, seconds
+
+
+def run_states(config: dict, config_file: str, stale_minutes: float = 10.0) -> list[RunState]:
+    """One RunState per (variant, env, seed) of the tier, in the config's order."""
+    seeds = config["seeds"]
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    runs = Path(tier_paths(config, config_file).runs)
+    states = []
+    for variant, settings in config["variants"].items():
+        only = (settings or {}).get("envs")
+        for env in config["envs"]:
+            if only is not None and env not in only:
+                continue
+            for seed in seeds:
+                run_dir = runs / variant / env / f"s{seed}"
+                states.append(_state(run_dir, variant, env, seed, stale_minutes))
+    return states
+
+
+def _state(run_dir: Path, variant: str, env: str, seed: int, stale_minutes: float) -> RunState:
+    budget = 0
+    if (run_dir / "config.yaml").exists():
+        budget = int(yaml.safe_load((run_dir / "config.yaml").read_text())["params"]["env_steps"])
+    if (run_dir / "meta.json").exists():
+        meta = json.loads((run_dir / "meta.json").read_text())
+        step, _ = _last_step_and_seconds(run_dir)
+        return RunState(variant, env, seed, "done", step, budget or step,
+                        float(meta.get("wall_seconds", 0.0)))  # fmt: skip
+    if not (run_dir / "config.yaml").exists():
+        return RunState(variant, env, seed, "not started", 0, 0, 0.0)
+    step, seconds = _last_step_and_seconds(run_dir)
+    newest = max(p.stat().st_mtime for p in run_dir.iterdir() if p.is_file())
+    running = time.time() - newest < 60 * stale_minutes
+    state = "running" if running else "stopped"
+    return RunState(variant, env, seed, state, step, budget, seconds)
+
+
+def _clock(seconds: float) -> str:
+    if seconds != seconds:
+        return "?"
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def time_left(states: list[RunState]) -> float:
+    """Seconds left for the whole tier (see the module docstring); NaN when unknown."""
+    done = [s for s in states if s.state == "done" and s.step > 0]
+    rate_of = {}  # (variant, env) -> seconds per env step, from finished runs
+    for s in done:
+        rate_of.setdefault((s.variant, s.env), []).append(s.seconds / s.step)
+    started = [s for s in states if s.state in ("running", "stopped") and s.step > 0]
+    for s in started:
+        if s.seconds > 0:
+            rate_of.setdefault((s.variant, s.env), []).append(s.seconds / s.step)
+    total = 0.0
+    for s in states:
+        if s.state == "done":
+            continue
+        rates = rate_of.get((s.variant, s.env))
+        if not rates or not s.budget and s.state != "not started":
+            return float("nan")
+        per_step = sum(rates) / len(rates)
+        budget = s.budget or _known_budget(states, s)
+        if budget is None:
+            return float("nan")
+        total += per_step * (budget - s.step)
+    running = max(1, sum(s.state == "running" for s in states))
+    return total / running
+
+
+def _known_budget(states: list[RunState], target: RunState) -> int | None:
+    for s in states:
+        if (s.variant, s.env) == (target.variant, target.env) and s.budget:
+            return s.budget
+    return None
+
+
+def print_status(config_file: str, stale_minutes: float = 10.0) -> None:
+    config = load_config_file(config_file)
+    if not config.get("variants") or not config.get("envs") or "seeds" not in config:
+        raise UserError(f"{config_file} is not a tier config (needs envs, seeds, variants)")
+    states = run_states(config, config_file, stale_minutes)
+    paths = tier_paths(config, config_file)
+    width = max(len(f"{s.variant} {s.env} s{s.seed}") for s in states)
+    for s in states:
+        where = f"{s.step}/{s.budget}" if s.budget else ""
+        print(f"{f'{s.variant} {s.env} s{s.seed}':{width}}  {s.state:11s}  {where}")
+    counts = {k: sum(s.state == k for s in states) for k in
+              ("done", "running", "stopped", "not started")}  # fmt: skip
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    print(f"tier '{paths.name}' ({paths.runs}): {len(states)} runs: {summary}; "
+          f"about {_clock(time_left(states))} left")  # fmt: skip
+    if counts["stopped"]:
+        print("stopped runs resume from their checkpoint when the same snakemake command runs "
+              "again")  # fmt: skip

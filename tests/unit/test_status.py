@@ -1,0 +1,52 @@
+"""`python -m methods status` reads a tier's run directories: done, running, stopped (a
+checkpoint to resume) or not started, and estimates the time left (issue 40.2)."""
+
+import json
+import os
+import time
+
+import yaml
+
+from methods.status import run_states, time_left
+
+TIER = {"tier": "tiny", "envs": ["gym-Pendulum-v1"], "seeds": 2,
+        "variants": {"sac": {"method": "sac"}, "mbpo-k5": {"method": "mbpo"}}}  # fmt: skip
+
+
+def fake_run(root, variant, seed, step, budget, seconds, finished, age_s=0.0):
+    run = root / "results/tiny/runs" / variant / "gym-Pendulum-v1" / f"s{seed}"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": budget}}))
+    (run / "returns.csv").write_text(f"env_step,eval_return_mean\n{step},-100\n")
+    (run / "timings.csv").write_text(f"env_step,name,value\n{step},time/train_wall_s,{seconds}\n")
+    if finished:
+        (run / "meta.json").write_text(json.dumps({"wall_seconds": seconds}))
+    for path in run.iterdir():
+        os.utime(path, (time.time() - age_s, time.time() - age_s))
+
+
+def test_states_and_time_left(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    fake_run(tmp_path, "sac", 0, 1000, 1000, 100.0, finished=True)
+    fake_run(tmp_path, "sac", 1, 500, 1000, 50.0, finished=False)  # running
+    fake_run(tmp_path, "mbpo-k5", 0, 200, 1000, 400.0, finished=False, age_s=3600)  # stopped
+    states = {(s.variant, s.seed): s for s in run_states(TIER, "config/tiny.yaml")}
+    assert states[("sac", 0)].state == "done"
+    assert states[("sac", 1)].state == "running" and states[("sac", 1)].step == 500
+    assert states[("mbpo-k5", 0)].state == "stopped"
+    assert states[("mbpo-k5", 1)].state == "not started"
+    # sac: 0.1 s/step (both runs) -> 500 steps left = 50 s; mbpo: 2 s/step -> 800 + 1000
+    # steps = 3600 s; one job running
+    assert abs(time_left(list(states.values())) - 3650.0) < 1e-6
+
+
+def test_status_command_prints_a_summary(tmp_path, monkeypatch, capsys):
+    from methods.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/tiny.yaml").write_text(yaml.safe_dump(TIER))
+    fake_run(tmp_path, "sac", 0, 1000, 1000, 100.0, finished=True)
+    assert main(["status", "--config", "config/tiny.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "tier 'tiny' (results/tiny/runs): 4 runs: 1 done, 3 not started" in out
