@@ -5,6 +5,7 @@
   python -m methods heldout  collect held-out real trajectories (npz) for model-error curves
   python -m methods return-gap  J_model(H) - J_real(H) of a run's policy from real states
   python -m methods status   how far a tier's runs are (done, running, left, time left)
+  python -m methods slim-checkpoint  a checkpoint without its model buffer, to commit or copy
   python -m methods verify   re-check run directories against the run-output contract
   python -m methods list     list the known envs and a config's variants
 
@@ -77,6 +78,9 @@ def _build_parser() -> argparse.ArgumentParser:
     status.add_argument("--config", default="config/config.yaml", help="the tier's config")
     status.add_argument("--stale-minutes", type=float, default=10.0,
                         help="a run whose logs are older than this is not running")  # fmt: skip
+    slim = sub.add_parser("slim-checkpoint",
+                          help="drop a run checkpoint's model buffer so it can travel")  # fmt: skip
+    slim.add_argument("run", help="run directory (or its checkpoint.pt)")
     check = sub.add_parser("verify", help="re-check run directories against the contract")
     check.add_argument("root", help="results/ (or results/runs/)")
     listing = sub.add_parser("list", help="list variants of a config and known envs")
@@ -217,6 +221,14 @@ def cmd_return_gap(args: argparse.Namespace) -> None:
     print(gap_by_horizon(table).to_string(index=False, float_format="%.4g"))
 
 
+def cmd_slim_checkpoint(args: argparse.Namespace) -> None:
+    from methods.common.resume import slim_checkpoint
+
+    before, after, dropped = slim_checkpoint(Path(args.run))
+    what = ", ".join(dropped) or "nothing (already slim)"
+    print(f"dropped {what}: {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB")
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     from methods.status import print_status
 
@@ -244,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos,
                     "heldout": cmd_heldout, "verify": cmd_verify,
-                    "return-gap": cmd_return_gap, "status": cmd_status}  # fmt: skip
+                    "return-gap": cmd_return_gap, "status": cmd_status,
+                    "slim-checkpoint": cmd_slim_checkpoint}  # fmt: skip
         status = commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -46,7 +46,7 @@ def fresh_copy(workdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     workdir = fresh_copy(tmp_path_factory.mktemp("smoke"))
-    proc = snakemake(workdir, "--cores", "2", "--configfile=config/smoke.yaml", "all")
+    proc = snakemake(workdir, "--cores", "all", "--configfile=config/smoke.yaml", "all")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return workdir
 
