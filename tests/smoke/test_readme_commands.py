@@ -86,3 +86,11 @@ def test_readme_command_runs_as_written(command, tmp_path):
     if words[0] == "pytest":  # the test suite itself: what CI runs
         return
     pytest.fail(f"the README shows a command this test does not know how to run: {command}")
+
+
+def test_more_cores_than_the_machine_has_is_noted_once(tmp_path):
+    """Issue 40.4: `--cores 8` on a 2-core machine oversubscribes it without a word."""
+    proc = run(f"{SNAKEMAKE} -n --cores 1000 --configfile=config/smoke.yaml all", tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    notes = [line for line in proc.stderr.splitlines() if "note: --cores 1000" in line]
+    assert len(notes) == 1 and "`--cores all` uses what this machine has" in notes[0]
