@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from methods.common.config import check_tier, load_config_file, schema_problem
+from methods.common.config import check_tier, load_config_file, resolve, schema_problem
 from methods.common.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +70,25 @@ def test_two_variants_resolving_to_the_same_run_are_refused():
     # restricted to the env where the schedule changes k, the tier is fine
     tier["variants"]["mbpo-sched"]["envs"] = ["gym-Hopper-v5"]
     assert check_tier(tier) == 3
+
+
+@pytest.mark.parametrize("path", TIERS, ids=lambda p: p.name)
+def test_claim_4s_model_free_rival_differs_from_mbpo_only_in_the_model(path):
+    """Issue 36, claim 4: SAC must not also differ in random steps, updates per step or
+    target entropy; every setting the two share is equal on every env both run on."""
+    import dataclasses
+
+    from methods.registry import all_config_keys, get_method
+
+    tier = load_config_file(path)
+    if not {"sac-matched", "mbpo-k5"} <= set(tier["variants"]):
+        pytest.skip("this tier does not test claim 4 against a matched SAC")
+    for env in tier["envs"]:
+        runs_on = [v for v in ("sac-matched", "mbpo-k5")
+                   if env in (tier["variants"][v].get("envs") or tier["envs"])]  # fmt: skip
+        if len(runs_on) < 2:
+            continue
+        sac, mbpo = (dataclasses.asdict(resolve(get_method(m).Config, env, v, tier, {},
+                                                all_config_keys()))
+                     for v, m in (("sac-matched", "sac"), ("mbpo-k5", "mbpo")))  # fmt: skip
+        assert {k: (sac[k], mbpo[k]) for k in sac if k in mbpo and sac[k] != mbpo[k]} == {}
