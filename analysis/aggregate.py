@@ -108,8 +108,8 @@ def per_run_csvs(paths: list[Path]) -> pd.DataFrame:
         if not seed.isdigit():
             raise UserError(f"{path}: expected a file named s<seed>.csv")
         frames.append(frame.assign(variant=path.parts[-3], env=path.parts[-2], seed=int(seed)))
-    if not frames:
-        raise UserError("no per-run tables to aggregate")
+    if not frames:  # a tier without such runs: an empty table, not an error
+        return pd.DataFrame(columns=["variant", "env", "seed"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -126,8 +126,8 @@ def per_env_csvs(paths: list[str]) -> pd.DataFrame:
             frames.append(pd.read_csv(path).assign(**ids))
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise UserError(f"{path} is missing or corrupted ({exc})") from None
-    if not frames:
-        raise UserError("no per-env tables to concatenate")
+    if not frames:  # a tier without such diagnostics: an empty table, not an error
+        return pd.DataFrame(columns=["env", "seed"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -139,13 +139,16 @@ def main(argv: list[str] | None = None) -> int:
                         "return gap) into this parquet")  # fmt: skip
     parser.add_argument("--per-env", help="concatenate .../{env}[/s{seed}]/NAME.csv files into "
                         "a parquet")  # fmt: skip
-    parser.add_argument("runs", nargs="+", help="run directories or files inside them")
+    parser.add_argument("runs", nargs="*", help="run directories or files inside them (with "
+                        "--per-run or --per-env: none gives an empty table)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
         if args.per_env or args.model_error:  # one concatenated table
             concatenate = per_env_csvs if args.per_env else per_run_csvs
             write_parquet(concatenate(args.runs), Path(args.per_env or args.model_error))
             return 0
+        if not args.runs:
+            raise UserError("no run directories given")
         missing = [p for p in args.runs if not Path(p).exists()]
         if missing:
             raise UserError(f"{missing[0]} does not exist (give run directories or files "

@@ -469,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
             path = folder / f"{name}.parquet"
             if path.exists():
                 tables[name] = pd.read_parquet(path)
+                if name in OPTIONAL and tables[name].empty:  # a tier without that diagnostic
+                    del tables[name]
             elif name in TABLES:
                 print(f"error: {path} is missing; run the aggregate rule first", file=sys.stderr)
                 return 2

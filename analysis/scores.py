@@ -123,7 +123,10 @@ def run_scores(
         for env in per_run.env
     ]
     scale = per_run.reference_return - per_run.random_return
-    scale = scale.where(scale.abs() > 1e-9, np.nan)  # a reference at the random level
+    # a reference at or below the random level (an oracle that failed) cannot be the 1
+    below = scale <= 1e-9
+    scale = scale.where(~below, np.nan)
+    per_run.loc[below, "reference_name"] = "none (the reference is not above random)"
     per_run["score"] = (per_run.common_return - per_run.random_return) / scale
     per_run["auc_score"] = (per_run.auc - per_run.random_return) / scale
     return per_run

@@ -316,22 +316,24 @@ CASES = [
         w, "sac", "metricsdir", metrics_as_directory))], "cannot read metrics.csv"),
     ("aggregate-config-without-params", "aggregate", lambda w: [str(broken_copy(
         w, "sac", "noparams", without_params))], "config.yaml has no resolved params"),
-    # a target path with a variant, env or seed that is not the tier's (TARGET_TIER below)
-    ("target-unknown-variant", "target", "results/runs/mbpo-k55/gym-Pendulum-v1/s0/returns.csv",
+    # a target path with a variant, env or seed that is not the tier's (TARGET_TIER below,
+    # written as tier.yaml: its outputs live in results/tier/)
+    ("target-unknown-variant", "target",
+     "results/tier/runs/mbpo-k55/gym-Pendulum-v1/s0/returns.csv",
      "unknown variant 'mbpo-k55' in a requested path; this tier's variants: sac, only-cartpole"),
-    ("target-unknown-env", "target", "results/runs/sac/gym-Pendulm-v1/s0/returns.csv",
+    ("target-unknown-env", "target", "results/tier/runs/sac/gym-Pendulm-v1/s0/returns.csv",
      "unknown env 'gym-Pendulm-v1' in a requested path; this tier's envs: gym-Pendulum-v1, "
      "dmc-cartpole-swingup"),
-    ("target-unknown-seed", "target", "results/runs/sac/gym-Pendulum-v1/s7/meta.json",
+    ("target-unknown-seed", "target", "results/tier/runs/sac/gym-Pendulum-v1/s7/meta.json",
      "unknown seed '7' in a requested path; this tier's seeds: 0"),
     ("target-model-error-unknown-variant", "target",
-     "results/model_error/sacc/gym-Pendulum-v1/s0.csv", "unknown variant 'sacc'"),
-    ("target-chaos-unknown-env", "target", "results/chaos/gym-Hoper-v5/summary.csv",
+     "results/tier/model_error/sacc/gym-Pendulum-v1/s0.csv", "unknown variant 'sacc'"),
+    ("target-chaos-unknown-env", "target", "results/tier/chaos/gym-Hoper-v5/s0/summary.csv",
      "unknown env 'gym-Hoper-v5'"),
     ("target-heldout-policy-without-variant", "target",
-     "results/heldout/gym-Pendulum-v1/policy.npz", "heldout.policy_variant"),
+     "results/tier/heldout/gym-Pendulum-v1/policy.npz", "heldout.policy_variant"),
     ("target-variant-outside-its-envs", "target",
-     "results/runs/only-cartpole/gym-Pendulum-v1/s0/returns.csv",
+     "results/tier/runs/only-cartpole/gym-Pendulum-v1/s0/returns.csv",
      "variant 'only-cartpole' does not run on env 'gym-Pendulum-v1' in this tier; its envs: "
      "dmc-cartpole-swingup"),
 ] + [(f"config-{name}", "methods", (lambda n: lambda w: train_args(

@@ -23,7 +23,16 @@ def subcommands() -> list[str]:
 
 def test_methods_help_describes_every_subcommand():
     names = subcommands()
-    assert set(names) == {"train", "chaos", "heldout", "verify", "list"}
+    assert set(names) == {
+        "train",
+        "chaos",
+        "heldout",
+        "verify",
+        "list",
+        "return-gap",
+        "status",
+        "slim-checkpoint",
+    }
     proc = help_text("methods")
     assert proc.returncode == 0 and proc.stderr == ""
     usage, description = proc.stdout.split("positional arguments:")[0].split("\n\n", 1)

@@ -39,6 +39,17 @@ def test_scores_map_random_to_zero_and_reference_to_one():
     assert np.isnan(scores.loc[("sac", "c", 0), "score"])
 
 
+def test_an_oracle_below_random_gives_no_score():
+    """An oracle that scores below the random policy would invert the scale."""
+    returns = pd.concat([curve("sac", "sac", "b", 0, [5.0, 15.0, 25.0]),
+                         curve("mpc-oracle", "mpc", "b", 0, [1.0, 1.0, 1.0])])  # fmt: skip
+    randoms = pd.DataFrame({"env": ["b"], "return": [5.0]})
+    reference = pd.DataFrame(columns=["env", "reference_return", "reference_name"])
+    scores = run_scores(returns, randoms, reference)
+    assert scores.score.isna().all()
+    assert set(scores.reference_name) == {"none (the reference is not above random)"}
+
+
 def test_scores_compare_every_variant_at_the_envs_common_budget():
     """A variant with a longer budget is scored at the last evaluation within the shortest
     budget on that env (issue 36), not at its own end."""

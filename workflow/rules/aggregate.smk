@@ -7,7 +7,7 @@ rule aggregate:
         metrics=run_files("metrics.csv"),
         timings=run_files("timings.csv"),
         meta=run_files("meta.json"),
-        code="analysis/aggregate.py",
+        code=repo_file("analysis/aggregate.py"),
     output:
         returns=f"{OUT}/tables/returns.parquet",
         metrics=f"{OUT}/tables/metrics.parquet",
@@ -43,8 +43,8 @@ rule scores:
     input:
         returns=f"{OUT}/tables/returns.parquet",
         random=expand(f"{OUT}/random/{{env}}.csv", env=config["envs"]),
-        reference="reference/normalization.csv",
-        code="analysis/scores.py",
+        reference=repo_file("reference/normalization.csv"),
+        code=repo_file("analysis/scores.py"),
     output:
         f"{OUT}/tables/scores.parquet",
     log:

@@ -10,7 +10,7 @@ rule claims:
         model_error=f"{OUT}/tables/model_error.parquet",
         return_gap=f"{OUT}/tables/return_gap.parquet",
         chaos=[f"{OUT}/tables/{table}.parquet" for table in CHAOS_TABLES],
-        code=["analysis/claims.py", "analysis/verdicts.py"],
+        code=[repo_file("analysis/claims.py"), repo_file("analysis/verdicts.py")],
         config=CONFIG_FILE,
     output:
         csv=f"{OUT}/claims.csv",

@@ -81,6 +81,11 @@ onstart:
     OWNER_FILE.write_text(f"{CONFIG_NAME}\n")
 
 
+def repo_file(path):
+    """A file of the repository (code a rule runs, reference data), whatever the workdir."""
+    return str(Path(workflow.basedir) / path)
+
+
 RUN_DIR = f"{OUT}/runs/{{variant}}/{{env}}/s{{seed}}"
 FIGURES = [  # every figure of `rule all` and the report
     "learning_curves",
@@ -274,5 +279,7 @@ FIGURE_TABLES = {  # the figure function's table arguments, in order (analysis/p
 
 
 def table_path(table):
-    """A table name -> this tier's parquet; a path (reference data) stays as it is."""
-    return table if table.endswith(".csv") else f"{OUT}/tables/{table}.parquet"
+    """A table name -> this tier's parquet; a path (reference data) is the repository's."""
+    return (
+        repo_file(table) if table.endswith(".csv") else f"{OUT}/tables/{table}.parquet"
+    )

@@ -8,7 +8,7 @@ for figure, tables in FIGURE_TABLES.items():
             figure
         input:
             tables=[table_path(t) for t in tables],
-            code="analysis/plots.py",
+            code=repo_file("analysis/plots.py"),
         output:
             pdf=f"{FIG}/{figure}.pdf",
             png=report(
@@ -35,7 +35,7 @@ rule hopper_replication:
             variant=["mbpo-sched", "sac"],
             seed=SEEDS,
         ),
-        code="analysis/replication.py",
+        code=repo_file("analysis/replication.py"),
     output:
         png="figures/hopper_replication.png",
         pdf="figures/hopper_replication.pdf",
@@ -47,7 +47,8 @@ rule hopper_replication:
     params:
         runs=lambda w, input: str(Path(input.returns[0]).parents[3]),
         prefix=lambda w, output: output.summary.removesuffix(".md"),
+        reference=repo_file("reference"),
     shell:
-        "python -m analysis.replication --runs {params.runs} --reference reference "
+        "python -m analysis.replication --runs {params.runs} --reference {params.reference} "
         "--out {params.prefix} > {log} 2>&1 && cp {params.prefix}.png {output.png} && "
         "cp {params.prefix}.pdf {output.pdf}"

@@ -45,7 +45,7 @@ rule model_error:
     input:
         meta=f"{RUN_DIR}/meta.json",
         heldout=lambda w: heldout_files(w.env),
-        code="analysis/model_error.py",
+        code=repo_file("analysis/model_error.py"),
     output:
         f"{OUT}/model_error/{{variant}}/{{env}}/s{{seed}}.csv",
     log:
@@ -80,7 +80,7 @@ rule return_gap:
     states (claims 1 and 3)."""
     input:
         meta=f"{RUN_DIR}/meta.json",
-        code="methods/return_gap.py",
+        code=repo_file("methods/return_gap.py"),
     output:
         f"{OUT}/return_gap/{{variant}}/{{env}}/s{{seed}}.csv",
     log:

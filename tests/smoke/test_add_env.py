@@ -1,0 +1,140 @@
+"""Adding an env the way methods/README.md says, in a temporary copy of the repository.
+
+The path: a termination function and one ``EnvSpec`` entry in ``methods/common/envs.py``'s
+``_SPECS``, and the env id in the config schema's env ``enum``. Then ``python -m methods
+list`` shows it, its termination function agrees with the simulator, and SAC trains on it
+through ``python -m methods train``. The code added is the README's, verbatim.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "methods/README.md"
+SCHEMA = "workflow/schemas/config.schema.yaml"
+COPY = ["config", "workflow", "methods", "pyproject.toml"]  # what `python -m methods` reads
+ENV = "gym-MountainCarContinuous-v0"
+ANCHOR = "\n_SPECS = [\n"  # the list of EnvSpec entries in methods/common/envs.py
+
+# The README's code, inserted above and as the first entry of ``_SPECS``.
+TERMINATION_FN = '''
+def mountain_car_terminates(next_obs: torch.Tensor) -> torch.Tensor:
+    """MountainCarContinuous's goal: position (obs[0]) >= 0.45 at velocity (obs[1]) >= 0."""
+    at_goal = (next_obs[..., 0] >= 0.45) & (next_obs[..., 1] >= 0.0)
+    return at_goal | _non_finite(next_obs)
+
+'''
+SPEC_ENTRY = """\
+    EnvSpec("gym-MountainCarContinuous-v0", _gym("MountainCarContinuous-v0"), 999,
+            mountain_car_terminates, env_steps=20_000, paper_env_steps=20_000,
+            eval_every=1000, rollout_schedule=(1, 15, 1, 1), mbpo_random_steps=1000,
+            notes="not in the MBPO paper: paper_env_steps is our budget"),
+"""
+
+# Run in the copy: the registry's invariants (tests/unit/test_envs.py checks them for every
+# entry of the repository's registry), then the termination function against the simulator.
+CHECK_TERMINATION = f"""
+import numpy as np, torch
+from methods.common.envs import get_spec, make_env
+spec, env = get_spec("{ENV}"), make_env("{ENV}")
+obs, _ = env.reset(seed=0)
+assert obs.dtype == np.float32 and (env.action_space.low == -1).all()
+assert (env.action_space.high == 1).all()
+for step in range(300):  # random actions: the car stays in the valley
+    obs, _, terminated, truncated, _ = env.step(env.action_space.sample())
+    assert bool(spec.termination_fn(torch.as_tensor(obs)[None])[0]) == terminated
+env.unwrapped.state = np.array([0.44, 0.06])  # about to cross the goal
+obs, _, terminated, _, _ = env.step(np.ones(1, dtype=np.float32))
+assert terminated and bool(spec.termination_fn(torch.as_tensor(obs)[None])[0])
+print("termination ok")
+"""
+
+TIER = f"""\
+envs: [{ENV}]
+seeds: 1
+defaults: {{env_steps: 300, random_steps: 100, eval_every: 150, eval_episodes: 1, hidden: 32,
+           batch_size: 32, updates_per_step: 2}}
+variants:
+  sac: {{method: sac}}
+"""
+
+
+def fresh_copy(workdir: Path) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, workdir / name)
+    return workdir
+
+
+def run(workdir: Path, *cmd: str) -> subprocess.CompletedProcess:
+    """A command in the copy (its `methods` package comes first on sys.path)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MUJOCO_GL": "disable"}
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600,
+                          env=env)  # fmt: skip
+
+
+def env_enum(schema: dict) -> list[str]:
+    return schema["properties"]["envs"]["items"]["enum"]
+
+
+def test_readme_shows_the_tested_env_entry():
+    readme = README.read_text()
+    assert TERMINATION_FN.strip() in readme
+    assert SPEC_ENTRY in readme
+    assert SCHEMA in readme and "python -m methods list" in readme
+
+
+def test_schema_enumerates_exactly_the_registered_envs():
+    """An env id missing from the schema's enum cannot be listed in a tier's ``envs``."""
+    from methods.common.envs import REGISTRY
+
+    schema = yaml.safe_load((ROOT / SCHEMA).read_text())
+    assert sorted(env_enum(schema)) == sorted(REGISTRY)
+
+
+@pytest.mark.slow
+def test_new_env_is_listed_checked_and_trains(tmp_path):
+    repo = fresh_copy(tmp_path / "repo")
+    envs_py = repo / "methods/common/envs.py"
+    text = envs_py.read_text()
+    assert text.count(ANCHOR) == 1, "envs.py has no `_SPECS = [`: update methods/README.md"
+    envs_py.write_text(text.replace(ANCHOR, f"{TERMINATION_FN}{ANCHOR}{SPEC_ENTRY}"))
+
+    listed = run(repo, "python", "-m", "methods", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split()[:3] == [ENV, "episode", "999"] for line in listed.stdout.splitlines())
+    checked = run(repo, "python", "-c", CHECK_TERMINATION)
+    assert checked.returncode == 0 and "termination ok" in checked.stdout, checked.stderr
+
+    (repo / "config/tiny-env.yaml").write_text(TIER)
+    out = f"runs/sac/{ENV}/s0"
+    train = ["python", "-m", "methods", "train", "--variant", "sac", "--env", ENV, "--seed",
+             "0", "--config", "config/tiny-env.yaml", "--out", out, "--threads", "1",
+             "--device", "cpu"]  # fmt: skip
+    refused = run(repo, *train)  # a tier may list only the schema's envs
+    assert refused.returncode == 2 and "invalid config at 'envs/0'" in refused.stderr, (
+        refused.stderr
+    )
+    schema = yaml.safe_load((repo / SCHEMA).read_text())
+    env_enum(schema).append(ENV)
+    (repo / SCHEMA).write_text(yaml.safe_dump(schema, sort_keys=False))
+
+    trained = run(repo, *train)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert pd.read_csv(repo / out / "returns.csv").env_step.tolist() == [150, 300]
+    config = yaml.safe_load((repo / out / "config.yaml").read_text())
+    assert config["env"] == ENV and config["params"]["env_steps"] == 300
+    verified = run(repo, "python", "-m", "methods", "verify", "runs")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
