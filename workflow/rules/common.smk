@@ -274,6 +274,7 @@ FIGURE_TABLES = {  # the figure function's table arguments, in order (analysis/p
         "runs",
         "chaos_gradient",
         "chaos_divergence",
+        "chaos_gradient_diagnostics",
     ],
 }
 
