@@ -1,5 +1,6 @@
 import importlib.util
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -8,6 +9,25 @@ import torch
 
 os.environ.setdefault("MUJOCO_GL", "disable")
 warnings.filterwarnings("ignore", message=".*precision lowered.*")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# what `python -m methods` and the DAG read: a copy of these is a working repository
+REPO_PARTS = ("Snakefile", "config", "workflow", "profiles", "methods", "analysis",
+              "reference", "pyproject.toml")  # fmt: skip
+
+
+def fresh_copy(workdir: Path, parts: tuple[str, ...] = REPO_PARTS) -> Path:
+    """Copy the repository's ``parts`` into ``workdir`` (created) and return it; tests that
+    change code or configs, or run the DAG, work there (`from conftest import fresh_copy`)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in parts:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, workdir / name)
+    return workdir
 
 
 @pytest.fixture(autouse=True)

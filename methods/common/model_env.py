@@ -306,14 +306,7 @@ class ModelEnv:
                 res = self._step_grouped(obs, act, sample)
             else:
                 res = self.step(obs, act, mode, slot, sample, with_disagreement)
-            step = {"obs": obs, "act": act, "reward": res.reward, "next_obs": res.next_obs,
-                    "done": res.done, "valid": alive, "disagreement": res.disagreement,
-                    "terminal": res.terminal}  # fmt: skip
-            for name in keep:
-                if step[name] is not None:
-                    out[name].append(step[name])
-            alive = alive & ~res.done
-            obs = torch.where(alive.unsqueeze(-1), res.next_obs, obs)
+            obs, alive = _record(out, keep, obs, act, res, alive)
         stacked = {k: torch.stack(v) if v else None for k, v in out.items()}
         if inverse is not None:
             stacked = {k: None if v is None else v[:, inverse] for k, v in stacked.items()}
@@ -354,12 +347,21 @@ class ModelEnv:
                 res = StepResult(*(None if x is None else x[back] for x in res))
             else:
                 res = self._step_particles(obs, act, members, particles, sample)
-            step = {"obs": obs, "act": act, "reward": res.reward, "next_obs": res.next_obs,
-                    "done": res.done, "valid": alive, "disagreement": None,
-                    "terminal": res.terminal}  # fmt: skip
-            for name in keep:
-                if step[name] is not None:
-                    out[name].append(step[name])
-            alive = alive & ~res.done
-            obs = torch.where(alive.unsqueeze(-1), res.next_obs, obs)
+            obs, alive = _record(out, keep, obs, act, res, alive)
         return Rollout(**{k: torch.stack(v)[:, inverse] if v else None for k, v in out.items()})
+
+
+def _record(
+    out: dict[str, list[torch.Tensor]], keep: set[str], obs: torch.Tensor, act: torch.Tensor,
+    res: StepResult, alive: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Append one step's kept fields to ``out``; returns the next observations (terminated
+    samples frozen) and the samples still alive, (B, obs_dim) and (B,)."""
+    step = {"obs": obs, "act": act, "reward": res.reward, "next_obs": res.next_obs,
+            "done": res.done, "valid": alive, "disagreement": res.disagreement,
+            "terminal": res.terminal}  # fmt: skip
+    for name in keep:
+        if step[name] is not None:
+            out[name].append(step[name])
+    alive = alive & ~res.done
+    return torch.where(alive.unsqueeze(-1), res.next_obs, obs), alive

@@ -9,18 +9,18 @@ through ``python -m methods train``. The code added is the README's, verbatim.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import fresh_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "methods/README.md"
 SCHEMA = "workflow/schemas/config.schema.yaml"
-COPY = ["config", "workflow", "methods", "pyproject.toml"]  # what `python -m methods` reads
+COPY = ("config", "workflow", "methods", "pyproject.toml")  # what `python -m methods` reads
 ENV = "gym-MountainCarContinuous-v0"
 ANCHOR = "\n_SPECS = [\n"  # the list of EnvSpec entries in methods/common/envs.py
 
@@ -67,17 +67,6 @@ variants:
 """
 
 
-def fresh_copy(workdir: Path) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, workdir / name)
-    return workdir
-
-
 def run(workdir: Path, *cmd: str) -> subprocess.CompletedProcess:
     """A command in the copy (its `methods` package comes first on sys.path)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MUJOCO_GL": "disable"}
@@ -106,7 +95,7 @@ def test_schema_enumerates_exactly_the_registered_envs():
 
 @pytest.mark.slow
 def test_new_env_is_listed_checked_and_trains(tmp_path):
-    repo = fresh_copy(tmp_path / "repo")
+    repo = fresh_copy(tmp_path / "repo", COPY)
     envs_py = repo / "methods/common/envs.py"
     text = envs_py.read_text()
     assert text.count(ANCHOR) == 1, "envs.py has no `_SPECS = [`: update methods/README.md"

@@ -20,28 +20,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import fresh_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests/fixtures/new_method"
 README = ROOT / "methods/README.md"
 SCHEMA = "workflow/schemas/config.schema.yaml"
 BIN = Path(sys.executable).parent
-COPY = ["Snakefile", "config", "workflow", "profiles", "methods", "analysis", "reference",
-        "pyproject.toml"]  # fmt: skip
 NEW_METHODS = ("uniform", "burst")  # tests/fixtures/new_method/<name>.py -> methods/<name>.py
 ENV = "gym-Pendulum-v1"
-
-
-def fresh_copy(workdir: Path) -> Path:
-    """The parts of the repository that `python -m methods` and the DAG read."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, workdir / name)
-    return workdir
 
 
 def run(workdir: Path, *cmd: str, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -11,19 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import fresh_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-COPY = [
-    "Snakefile",
-    "config",
-    "workflow",
-    "profiles",
-    "methods",
-    "analysis",
-    "reference",
-    "pyproject.toml",
-]
 FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost",
            "distribution_mismatch", "k_sweep", "final_performance",
            "probability_of_improvement", "dyna_exploitation",
@@ -33,14 +24,6 @@ FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost",
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     return subprocess.run([SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
-
-
-def fresh_copy(workdir: Path) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
-    return workdir
 
 
 @pytest.fixture(scope="module")
