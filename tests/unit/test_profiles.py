@@ -13,7 +13,7 @@ SNAKEMAKE = shutil.which("snakemake") or str(Path(sys.executable).parent / "snak
 def test_slurm_profile_resources_survive_the_default_profile():
     proc = subprocess.run(
         [SNAKEMAKE, "-n", "--profile", "profiles/slurm", "--configfile=config/smoke.yaml",
-         "results/heldout/gym-Pendulum-v1/random.npz"],
+         "results/smoke/heldout/gym-Pendulum-v1/random.npz"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]

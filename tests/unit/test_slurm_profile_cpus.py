@@ -46,7 +46,8 @@ def dry_run_job(tier: str, target: str) -> tuple[int, dict, str]:
 def test_train_job_asks_slurm_for_the_cpus_and_time_it_is_given(tier):
     config = yaml.safe_load((ROOT / tier).read_text())
     env = config["envs"][0]
-    threads, resources, shell = dry_run_job(tier, f"results/runs/sac/{env}/s0/meta.json")
+    name = Path(tier).stem  # each tier's outputs live in results/<tier>/
+    threads, resources, shell = dry_run_job(tier, f"results/{name}/runs/sac/{env}/s0/meta.json")
     assert threads == config.get("threads", 1), "the tier's threads are the job's threads"
     assert f"--threads {threads} " in shell, shell
     assert get_cpu_setting(_job(threads, resources), gpu=False) == f"--cpus-per-task={threads}"
@@ -54,8 +55,8 @@ def test_train_job_asks_slurm_for_the_cpus_and_time_it_is_given(tier):
 
 
 def test_other_jobs_ask_for_their_own_threads():
-    threads, resources, _ = dry_run_job("config/smoke.yaml",
-                                        "results/heldout/gym-Pendulum-v1/random.npz")  # fmt: skip
+    target = "results/smoke/heldout/gym-Pendulum-v1/random.npz"
+    threads, resources, _ = dry_run_job("config/smoke.yaml", target)
     assert get_cpu_setting(_job(threads, resources), gpu=False) == f"--cpus-per-task={threads}"
 
 
