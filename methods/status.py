@@ -22,6 +22,7 @@ import yaml
 
 from methods.common.config import load_config_file
 from methods.common.errors import UserError
+from methods.common.run_io import clock
 from methods.common.tiers import tier_paths
 
 
@@ -85,13 +86,6 @@ def _state(run_dir: Path, variant: str, env: str, seed: int, stale_minutes: floa
     return RunState(variant, env, seed, state, step, budget, seconds)
 
 
-def _clock(seconds: float) -> str:
-    if seconds != seconds:
-        return "?"
-    minutes = int(round(seconds / 60))
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
-
-
 def time_left(states: list[RunState]) -> float:
     """Seconds left for the whole tier (see the module docstring); NaN when unknown."""
     done = [s for s in states if s.state == "done" and s.step > 0]
@@ -139,7 +133,7 @@ def print_status(config_file: str, stale_minutes: float = 10.0) -> None:
               ("done", "running", "stopped", "not started")}  # fmt: skip
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
     print(f"tier '{paths.name}' ({paths.runs}): {len(states)} runs: {summary}; "
-          f"about {_clock(time_left(states))} left")  # fmt: skip
+          f"about {clock(time_left(states))} left")  # fmt: skip
     if counts["stopped"]:
         print("stopped runs resume from their checkpoint when the same snakemake command runs "
               "again")  # fmt: skip

@@ -118,7 +118,7 @@ def provenance(device: torch.device, seed: int) -> dict:
     }  # fmt: skip
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     """``1h02m``, ``4m05s`` or ``?`` for a duration in seconds."""
     if not seconds == seconds or seconds == float("inf"):  # NaN or unbounded
         return "?"
@@ -214,8 +214,8 @@ class RunWriter:
         rate = (env_step - attempt_start) / this_attempt if this_attempt > 0 else 0.0
         left = (budget - env_step) / rate if rate > 0 else float("nan")
         return (f"step {env_step}/{budget} ({100 * env_step / budget:.0f}%)  return "
-                f"{eval_return:.1f}  elapsed {_clock(self.elapsed_seconds())}  "
-                f"left ~{_clock(left)}")  # fmt: skip
+                f"{eval_return:.1f}  elapsed {clock(self.elapsed_seconds())}  "
+                f"left ~{clock(left)}")  # fmt: skip
 
     def mark_regenerated(self, env_step: int) -> None:
         """A resume at ``env_step`` rebuilt state a slim checkpoint had left out."""
