@@ -87,17 +87,6 @@ def repo_file(path):
 
 
 RUN_DIR = f"{OUT}/runs/{{variant}}/{{env}}/s{{seed}}"
-FIGURES = [  # every figure of `rule all` and the report
-    "learning_curves",
-    "model_error_vs_horizon",
-    "decision_time_cost",
-    "distribution_mismatch",
-    "k_sweep",
-    "final_performance",
-    "probability_of_improvement",
-    "dyna_exploitation",
-    "bptt_gradient_vs_horizon",
-]
 
 
 def known_wildcards(wildcards):
@@ -284,3 +273,6 @@ def table_path(table):
     return (
         repo_file(table) if table.endswith(".csv") else f"{OUT}/tables/{table}.parquet"
     )
+
+
+FIGURES = list(FIGURE_TABLES)  # every figure of `rule all` and the report
