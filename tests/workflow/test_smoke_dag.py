@@ -21,7 +21,7 @@ FIGURES = ["learning_curves", "model_error_vs_horizon", "decision_time_cost",
            "bptt_gradient_vs_horizon"]  # fmt: skip
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     return subprocess.run([SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
 
