@@ -41,9 +41,7 @@ H, larger for Dyna's policies than MBPO's at matched H.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -402,23 +400,10 @@ def run_from_args(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("MUJOCO_GL", "disable")
-    warnings.filterwarnings("ignore", message=".*precision lowered.*")
-    parser = argparse.ArgumentParser(
-        prog="python -m methods.return_gap",
-        description="J_model(H) vs J_real(H) of a run's policy from real start states",
-    )
-    args = add_arguments(parser).parse_args(argv)
-    try:
-        table = run_from_args(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    print(gap_by_horizon(table).to_string(index=False, float_format="%.4g"))
-    return 0
+    """``python -m methods.return_gap ...`` is ``python -m methods return-gap ...``."""
+    from methods.__main__ import main as methods_main
+
+    return methods_main(["return-gap", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
