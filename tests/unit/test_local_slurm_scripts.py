@@ -70,33 +70,36 @@ def test_stop_script_without_a_record_stops_nothing(tmp_path, fake_daemon):
 def test_start_records_the_daemons_it_starts_and_only_those(tmp_path, fake_daemon):
     """start-local-slurm.sh's start_daemon, under the script's `set -euo pipefail`: a
     daemon it starts (a fork that writes its pid file) is recorded; one that already runs
-    is used and not recorded; stop-local-slurm.sh then stops exactly the recorded one."""
-    theirs = fake_daemon("slurmd")
+    is used and not recorded; stop-local-slurm.sh then stops exactly the recorded one.
+    The daemons have names no machine runs: CI starts real SLURM daemons before the tests,
+    and start_daemon rightly leaves a running slurmctld alone (and unrecorded)."""
+    started, running = "mbrl-fakectld", "mbrl-faked"
+    theirs = fake_daemon(running)
     state = tmp_path / "state"
     state.mkdir()
-    exe = tmp_path / "fakebin" / "slurmctld"
+    exe = tmp_path / "fakebin" / started
     exe.parent.mkdir()
     shutil.copy(shutil.which("sleep"), exe)
-    forks = f"{exe} 300 </dev/null >/dev/null 2>&1 & echo $! > {state}/slurmctld.pid"
+    forks = f"{exe} 300 </dev/null >/dev/null 2>&1 & echo $! > {state}/{started}.pid"
     script = "\n".join([
         "set -euo pipefail", f". {HELPERS}",
-        f"start_daemon {state} slurmctld {state}/slurmctld.pid bash -c '{forks}'",
-        f"start_daemon {state} slurmd {state}/slurmd.pid false",  # runs already: not started
+        f"start_daemon {state} {started} {state}/{started}.pid bash -c '{forks}'",
+        f"start_daemon {state} {running} {state}/{running}.pid false",  # runs already: not started
     ])  # fmt: skip
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     record = (state / "started.pids").read_text().split()
     try:
-        assert record[0] == "slurmctld" and len(record) == 2, record
+        assert record[0] == started and len(record) == 2, record
         pid = int(record[1])
-        assert Path(f"/proc/{pid}/comm").read_text().strip() == "slurmctld"
+        assert Path(f"/proc/{pid}/comm").read_text().strip() == started
         stop = subprocess.run(["bash", str(STOP), str(state)], capture_output=True, text=True,
                               timeout=120)  # fmt: skip
         assert stop.returncode == 0, stop.stderr
         assert not _alive(pid), "the recorded daemon was not stopped"
         assert theirs.poll() is None, "a daemon the start script did not start was stopped"
     finally:  # the fake daemon, by its pid, if the test failed before stopping it
-        pid_file = state / "slurmctld.pid"
+        pid_file = state / f"{started}.pid"
         if pid_file.exists() and _alive(pid := int(pid_file.read_text())):
             if Path(f"/proc/{pid}/exe").resolve() == exe.resolve():
                 os.kill(pid, signal.SIGKILL)
