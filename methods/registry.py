@@ -17,9 +17,14 @@ METHOD_MODULES = {
 }
 
 
-def get_method(name: str) -> ModuleType:
+def check_method_name(name: str) -> None:
+    """An unregistered name raises a UserError listing the known ones (without importing)."""
     if name not in METHOD_MODULES:
         raise UserError(f"unknown method '{name}'; known methods: {', '.join(METHOD_MODULES)}")
+
+
+def get_method(name: str) -> ModuleType:
+    check_method_name(name)
     return importlib.import_module(METHOD_MODULES[name])
 
 

@@ -2,7 +2,7 @@
 the variant's env_settings -> --set.
 
 Config file layout (workflow/schemas/config.schema.yaml; the Snakefile and load_config_file
-check it)::
+check it, and check_names checks its env ids and method names against the registries)::
 
     envs: [gym-Hopper-v5, ...]
     seeds: 5                      # or an explicit list
@@ -34,8 +34,9 @@ TIER_KEYS = ("envs", "seeds")  # required by the DAG only: a command is given it
 
 
 def load_config_file(path: str | Path) -> dict:
-    """Read a YAML config and check its shape against the config schema (the DAG's); a
-    missing file, bad YAML or a malformed config -> UserError naming the file."""
+    """Read a YAML config and check its shape against the config schema (the DAG's) and its
+    env ids and method names against the registries (check_names); a missing file, bad YAML,
+    a malformed config or an unknown env or method -> UserError."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"config file {path} does not exist")
@@ -48,7 +49,27 @@ def load_config_file(path: str | Path) -> dict:
     problem = schema_problem(data, SCHEMA_PATH, optional=TIER_KEYS)
     if problem:
         raise UserError(problem)
+    check_names(data)
     return data
+
+
+def check_names(tier: dict) -> None:
+    """The tier's env ids (``envs``) must be registered in methods/common/envs.py and each
+    variant's ``method`` in methods/registry.py: the schema checks only that they are
+    strings, so that a new env or method is registered in one place. The first unknown name
+    -> the registry's UserError, prefixed with the variant for a method."""
+    from methods.registry import check_method_name
+
+    for env_id in tier.get("envs") or []:
+        get_spec(env_id)
+    for variant, settings in (tier.get("variants") or {}).items():
+        method = settings.get("method") if isinstance(settings, dict) else None
+        if not isinstance(method, str):
+            continue  # the schema or variant_settings refuses it
+        try:
+            check_method_name(method)
+        except UserError as exc:
+            raise UserError(f"variant '{variant}': {exc}") from None
 
 
 def field_types(config_cls: type) -> dict[str, Any]:
@@ -216,7 +237,8 @@ def check_tier(tier: dict) -> int:
     UserError naming the variant and env. Returns the number of (variant, env) pairs."""
     from methods.registry import all_config_keys, get_method
 
-    for env_id in list(tier.get("envs") or []) + list(tier.get("env_settings") or {}):
+    check_names(tier)
+    for env_id in tier.get("env_settings") or {}:
         get_spec(env_id)
     if not tier.get("variants"):
         raise UserError("the config defines no variants")

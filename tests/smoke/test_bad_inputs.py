@@ -108,6 +108,7 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (configs / "invalid.yaml").write_text("variants: [unclosed\n")
     (configs / "no_method.yaml").write_text("variants:\n  sac: {rollout_length: 3}\n")
     (configs / "bad_method.yaml").write_text("variants:\n  sac: {method: ppo}\n")
+    (configs / "bad_env.yaml").write_text("envs: [gym-Hoper-v5]\nvariants: {sac: {method: sac}}\n")
     (configs / "typo.yaml").write_text("variants:\n  k5: {method: mbpo, rollout_lenght: 5}\n")
     (configs / "bad_default.yaml").write_text(
         "defaults: {eval_episodes: five}\nvariants:\n  sac: {method: sac}\n"
@@ -175,7 +176,10 @@ CASES = [
      "unknown env 'gym-Hoper-v5'"),
     ("unknown-method", "methods", lambda w: train_args(
         w["root"] / "o", config=str(w["configs"] / "bad_method.yaml")),
-     "invalid config at 'variants/sac/method': 'ppo' is not one of"),
+     "error: variant 'sac': unknown method 'ppo'; known methods: sac, mbpo, dyna, mpc, bptt"),
+    ("unknown-env-in-config", "methods", lambda w: train_args(
+        w["root"] / "o", config=str(w["configs"] / "bad_env.yaml")),
+     "error: unknown env 'gym-Hoper-v5'; known envs: gym-Pendulum-v1, "),
     ("zero-budget", "methods", lambda w: train_args(w["root"] / "o", sets=["env_steps=0"]),
      "'env_steps' must be positive"),
     ("negative-budget", "methods", lambda w: train_args(w["root"] / "o",
@@ -282,7 +286,10 @@ CASES = [
         "--out", str(w["root"] / "scores.parquet")], "'reference_return' is nan"),
     ("snakemake-empty-seeds", "snakemake", "seeds: []", "invalid config at 'seeds'"),
     ("snakemake-typo-top-level", "snakemake", "sedes: 3", "'sedes' was unexpected"),
-    ("snakemake-unknown-env", "snakemake", "envs: [gym-Hoper-v5]", "invalid config at 'envs/0'"),
+    ("snakemake-unknown-env", "snakemake", "envs: [gym-Hoper-v5]",
+     "error: unknown env 'gym-Hoper-v5'; known envs: gym-Pendulum-v1, "),
+    ("snakemake-unknown-method", "snakemake", "variants: {sac: {method: ppo}}",
+     "error: variant 'sac': unknown method 'ppo'; known methods: sac, mbpo, dyna, mpc, bptt"),
     ("snakemake-typo-in-variant", "snakemake",
      "variants: {k5: {method: mbpo, rollout_lenght: 5}}", "unknown key 'rollout_lenght'"),
     ("snakemake-wrong-type", "snakemake",
@@ -392,15 +399,21 @@ def test_bad_input_gives_one_clear_line(world, tmp_path, capsys, kind, args, mes
     assert digest(world["root"] / "results") == before, "a finished run was changed"
 
 
-def test_cli_and_dag_give_one_message_for_a_malformed_config(world, tmp_path, capsys):
-    """One schema, one message: the train CLI checks a config file's shape as the DAG does."""
-    tier = {**TIER, "variants": "variants: {sac: 5}"}
+@pytest.mark.parametrize(("variants", "expected"), [
+    ("variants: {sac: 5}", "error: invalid config at 'variants/sac': 5 is not of type 'object'"),
+    ("variants: {sac: {method: ppo}}",
+     "error: variant 'sac': unknown method 'ppo'; known methods: sac, mbpo, dyna, mpc, bptt"),
+], ids=["malformed", "unknown-method"])  # fmt: skip
+def test_cli_and_dag_give_one_message_for_a_bad_config(world, tmp_path, capsys, variants,
+                                                       expected):  # fmt: skip
+    """One schema and one registry, one message: the train CLI checks a config file's shape
+    and its method names as the DAG does."""
+    tier = {**TIER, "variants": variants}
     dag_status, dag_err = snakemake_dry_run(tier, "all", tmp_path)
     cli_status = methods_main(train_args(tmp_path / "o", config=str(tmp_path / "tier.yaml"),
                                          sets=TINY))  # fmt: skip
     cli_err = capsys.readouterr().err.strip()
     assert dag_status == cli_status == 2
-    expected = "error: invalid config at 'variants/sac': 5 is not of type 'object'"
     assert cli_err == dag_err == expected
 
 
