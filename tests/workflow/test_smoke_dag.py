@@ -1,6 +1,7 @@
 """A real Snakemake run of the smoke tier in a temporary copy of the repository."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -97,7 +98,6 @@ def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
     while len(list(workdir.glob("results/smoke/runs/*/*/s*/meta.json"))) < 6:
         assert proc.poll() is None and time.time() < deadline, "smoke DAG ended before the kill"
         time.sleep(0.5)
-    # runs finished well before the kill: Snakemake has registered them as complete
     # (content, not mtime: Snakemake may touch outputs after a job; a rerun rewrites times)
     finished = {p: p.read_bytes() for p in workdir.glob("results/smoke/runs/*/*/s*/meta.json")}
     time.sleep(5)
@@ -106,10 +106,19 @@ def test_kill_and_resume_gives_the_uninterrupted_results(tmp_path, smoke_run):
     for csv in workdir.glob("results/smoke/runs/*/*/s*/*.csv"):  # atomic writes: never truncated
         assert len(pd.read_csv(csv).columns) >= 3, csv
     assert snakemake(workdir, "--unlock", "--configfile=config/smoke.yaml").returncode == 0
+    # A run whose meta.json was written but whose job Snakemake had not yet registered as
+    # complete when it was killed (a window of seconds under load) is incomplete to
+    # Snakemake and rerun, as it should be; at most one per core. Every other finished run
+    # is kept: ask Snakemake which runs it plans, then check that it reran only those.
+    plan = snakemake(workdir, "-n", "-p", *cmd[1:])
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    planned = set(re.findall(r"--out (results/smoke/runs/\S+)", plan.stdout + plan.stderr))
+    kept = {p: c for p, c in finished.items() if str(p.parent.relative_to(workdir)) not in planned}
+    assert len(finished) >= 6 and len(kept) >= len(finished) - 2, (len(kept), planned)
     rerun = snakemake(workdir, *cmd[1:])
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert len(finished) >= 6 and len(env_runs) > len(finished)
-    for path, content in finished.items():
+    assert len(env_runs) > len(finished)
+    for path, content in kept.items():
         assert path.read_bytes() == content, f"{path} was rerun"
     for run in env_runs:
         twin = workdir / run.relative_to(smoke_run)
