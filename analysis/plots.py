@@ -39,7 +39,7 @@ FAMILY_MAPS = {"sac": "Greys", "mbpo": "Blues", "dyna": "Greens", "mpc": "Orange
                "bptt": "Purples"}  # fmt: skip
 FAMILY_MARKERS = {"sac": "o", "mbpo": "s", "dyna": "^", "mpc": "D", "bptt": "v"}
 VARIANT_COLOURS = {  # every variant of config/*.yaml; a family shares a hue
-    "sac": "#222222",
+    "sac": "#222222", "sac-matched": "#969696",
     "mbpo-k1": "#74ADD1", "mbpo-k5": "#2166AC", "mbpo-k15": "#08306B",
     "mbpo-sched": "#3D5AFE", "mbpo-k5-det": "#17BECF",
     "dyna-h50": "#5AAE61", "dyna-h200": "#1B7837", "dyna-full": "#00441B",
@@ -96,10 +96,11 @@ def variant_colour(variant: str) -> str:
 
 def variant_linestyle(variant: str) -> str:
     """Solid, except the variants set apart from their family's learners: the true-simulator
-    planner (mpc-oracle) and one deterministic network (-det) dashed, schedules and full
+    planner (mpc-oracle), one deterministic network (-det) and SAC at MBPO's settings
+    (-matched) dashed, schedules and full
     episodes dash-dot, BPTT without a value function dotted."""
     name = str(variant)
-    if name == "mpc-oracle" or name.endswith("-det"):
+    if name == "mpc-oracle" or name.endswith(("-det", "-matched")):
         return "--"
     if name.endswith(("-sched", "-full")):
         return "-."

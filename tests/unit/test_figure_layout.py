@@ -3,6 +3,7 @@ legend covers plotted data, no empty axes, no text under 8 pt, no overlapping te
 colour per variant across all figures, figures narrow enough to read when shown."""
 
 import itertools
+from pathlib import Path
 
 import matplotlib
 
@@ -11,6 +12,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.colors import to_hex, to_rgb  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -18,6 +20,8 @@ from matplotlib.text import Text  # noqa: E402
 
 from analysis import plots  # noqa: E402
 from analysis.scores import run_scores  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ENVS = ("gym-Pendulum-v1", "dmc-cartpole-swingup")
 SEEDS = (0, 1)
@@ -281,6 +285,15 @@ def test_the_palette_tells_every_pair_of_variants_apart():
         assert distance >= 20, (a, b, round(float(distance), 1))
     for a, b in [("mbpo-k5", "mbpo-k5-det"), ("mpc-cem", "mpc-oracle")]:
         assert plots.variant_linestyle(a) != plots.variant_linestyle(b)
+
+
+def test_every_configured_variant_has_its_own_colour():
+    """Each variant of config/*.yaml has a fixed colour (a hashed family shade can land next to
+    its family's base: the mid tier's sac-matched was drawn in sac's near-black)."""
+    names = set()
+    for path in sorted((ROOT / "config").glob("*.yaml")):
+        names |= set((yaml.safe_load(path.read_text()) or {}).get("variants") or {})
+    assert sorted(names - set(plots.VARIANT_COLOURS)) == []
 
 
 def test_colours_depend_on_the_variant_name_only():
