@@ -31,6 +31,8 @@ from pathlib import Path
 
 import yaml
 
+from methods.status import _last_step_and_seconds  # the last evaluated step
+
 BIN = Path(sys.executable).parent
 
 
@@ -39,15 +41,6 @@ def in_progress(runs_root: Path, since: float) -> list[Path]:
     return sorted(p.parent for p in runs_root.glob("*/*/s*/config.yaml")
                   if not (p.parent / "meta.json").exists()
                   and max(f.stat().st_mtime for f in p.parent.iterdir()) > since)  # fmt: skip
-
-
-def last_step(run: Path) -> int:
-    """The last evaluated env step of a run (0 if none yet)."""
-    returns = run / "returns.csv"
-    if not returns.exists():
-        return 0
-    lines = returns.read_text().strip().splitlines()
-    return int(float(lines[-1].split(",")[0])) if len(lines) > 1 else 0
 
 
 def retrain(run: Path, workdir: Path, config_file: str, out: Path) -> None:
@@ -88,7 +81,7 @@ def main() -> None:
     interrupted = in_progress(runs_root, started)
     now = time.time()
     state = {str(r.relative_to(workdir)): {
-        "step_at_kill": last_step(r),
+        "step_at_kill": _last_step_and_seconds(r)[0],
         "had_checkpoint": (r / "checkpoint.pt").exists(),
         "config_written_s_before_kill": round(now - (r / "config.yaml").stat().st_mtime, 1),
     } for r in interrupted}  # fmt: skip

@@ -288,8 +288,6 @@ CASES = [
     ("snakemake-typo-top-level", "snakemake", "sedes: 3", "'sedes' was unexpected"),
     ("snakemake-unknown-env", "snakemake", "envs: [gym-Hoper-v5]",
      "error: unknown env 'gym-Hoper-v5'; known envs: gym-Pendulum-v1, "),
-    ("snakemake-unknown-method", "snakemake", "variants: {sac: {method: ppo}}",
-     "error: variant 'sac': unknown method 'ppo'; known methods: sac, mbpo, dyna, mpc, bptt"),
     ("snakemake-typo-in-variant", "snakemake",
      "variants: {k5: {method: mbpo, rollout_lenght: 5}}", "unknown key 'rollout_lenght'"),
     ("snakemake-wrong-type", "snakemake",
