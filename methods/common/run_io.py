@@ -153,7 +153,12 @@ class RunWriter:
         self.meta = provenance(device, seed)
         self.meta["start_time"] = datetime.now(timezone.utc).isoformat()
         self._attempt_start = self.meta["start_time"]
-        atomic_write_text(self.out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=True))
+
+    def write_config(self) -> None:
+        """Write config.yaml: once the directory is known to hold this config's run (a
+        checkpoint of another config is refused before, so the file keeps describing it)."""
+        text = yaml.safe_dump(self.config, sort_keys=True)
+        atomic_write_text(self.out_dir / "config.yaml", text)
 
     def log_return(self, env_step: int, mean: float, std: float, n_episodes: int) -> None:
         self.returns.append((env_step, float(mean), float(std), n_episodes))

@@ -169,6 +169,7 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
     checkpointer = Checkpointer(ctx.writer.out_dir, settings.checkpoint_minutes,
                                 settings.checkpoint_every)  # fmt: skip
     payload = checkpointer.load(ctx.writer.config, ctx.device, ctx.restart_stale_checkpoint)
+    ctx.writer.write_config()  # after the check: a refused resume leaves the directory as is
     obs, _ = env.reset(seed=ctx.seeds.ints["env"])
     if payload is None:
         loop = LoopState()

@@ -80,6 +80,7 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
     out = tmp_path / "run"
     killed = run(command("sac-pendulum", out, ["checkpoint_every=300"]), True)
     assert killed.returncode == -signal.SIGKILL
+    config_before = (out / "config.yaml").read_bytes()
     other = run(command("sac-pendulum", out, ["checkpoint_every=300", "gamma=0.9"]))
     assert other.returncode == 2
     assert other.stderr.strip().startswith("error:") and "another config (" in other.stderr
@@ -87,6 +88,9 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
     assert "rerun with the checkpoint's values to resume" in other.stderr
     assert "Traceback" not in other.stderr
     assert (out / CHECKPOINT_NAME).exists()  # the user decides; nothing is deleted
+    # the refused attempt leaves the run's config.yaml as the checkpoint's (it once wrote
+    # its own first, so the directory described a run it does not hold)
+    assert (out / "config.yaml").read_bytes() == config_before
 
 
 def test_truncated_checkpoint_is_a_clear_error(tmp_path):
