@@ -50,6 +50,7 @@ include: "workflow/rules/claims.smk"
 localrules:
     all,
     aggregate,
+    provenance,
     model_error_table,
     return_gap_table,
     claims,
@@ -73,6 +74,7 @@ rule all:
         f"{OUT}/tables/returns.parquet",
         f"{OUT}/tables/metrics.parquet",
         f"{OUT}/tables/model_error.parquet",
+        f"{OUT}/tables/provenance.csv",
         f"{OUT}/claims.csv",
         f"{OUT}/claims.md",
         expand(f"{FIG}/{{name}}.{{ext}}", name=FIGURES, ext=["pdf", "png"]),

@@ -12,7 +12,7 @@ from methods.common.errors import UserError
 DEFAULT_CONFIG = "config/config.yaml"
 # names of the folders inside results/: a tier may not take one of them
 RESERVED = ("runs", "tables", "heldout", "model_error", "return_gap", "chaos", "random",
-            "figures", "claims")  # fmt: skip
+            "figures", "claims", "benchmarks")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,12 @@ class TierPaths:
     @property
     def runs(self) -> str:
         return f"{self.results}/runs"
+
+    @property
+    def benchmarks(self) -> str:
+        """Snakemake's per-job wall time and peak memory of every rule but train (whose
+        benchmark.tsv sits in its run directory)."""
+        return f"{self.results}/benchmarks"
 
 
 def tier_name(config: dict, config_file: str | Path = DEFAULT_CONFIG) -> str:

@@ -15,12 +15,32 @@ rule aggregate:
         runs=f"{OUT}/tables/runs.parquet",
     log:
         f"{LOGS}/aggregate.log",
+    benchmark:
+        f"{BENCH}/aggregate.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
         out=lambda w, output: str(Path(output.returns).parent),
     shell:
         "python -m analysis.aggregate --out-dir {params.out} {input.meta} > {log} 2>&1"
+
+
+rule provenance:
+    """Per run: commit, host, packages, attempts, wall seconds and peak memory."""
+    input:
+        meta=run_files("meta.json"),
+        benchmark=run_files("benchmark.tsv"),
+        code=repo_file("analysis/provenance.py"),
+    output:
+        f"{OUT}/tables/provenance.csv",
+    log:
+        f"{LOGS}/provenance.log",
+    benchmark:
+        f"{BENCH}/provenance.tsv"
+    conda:
+        "../envs/mbrl-spectrum.yaml"
+    shell:
+        "python -m analysis.provenance --out {output} {input.meta} > {log} 2>&1"
 
 
 rule random_returns:
@@ -31,6 +51,8 @@ rule random_returns:
         f"{OUT}/random/{{env}}.csv",
     log:
         f"{LOGS}/random/{{env}}.log",
+    benchmark:
+        f"{BENCH}/random/{{env}}.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     shell:
@@ -49,6 +71,8 @@ rule scores:
         f"{OUT}/tables/scores.parquet",
     log:
         f"{LOGS}/scores.log",
+    benchmark:
+        f"{BENCH}/scores.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     shell:

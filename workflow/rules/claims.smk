@@ -20,6 +20,8 @@ rule claims:
         ),
     log:
         f"{LOGS}/claims.log",
+    benchmark:
+        f"{BENCH}/claims.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:

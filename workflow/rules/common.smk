@@ -64,6 +64,7 @@ try:
 except Exception as exc:  # UserError
     refuse(exc)
 TIER, OUT, FIG, LOGS = PATHS.name, PATHS.results, PATHS.figures, PATHS.logs
+BENCH = PATHS.benchmarks  # per-job seconds and peak memory (the tier's cost table)
 OWNER_FILE = Path(OUT) / "tier.txt"  # which config file's tier these outputs are
 CONFIG_NAME = os.path.relpath(os.path.abspath(CONFIG_FILE))
 if OWNER_FILE.exists():

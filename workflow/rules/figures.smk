@@ -18,6 +18,8 @@ for figure, tables in FIGURE_TABLES.items():
             ),
         log:
             f"{LOGS}/figures/{figure}.log",
+        benchmark:
+            f"{BENCH}/figures/{figure}.tsv"
         conda:
             "../envs/mbrl-spectrum.yaml"
         params:
@@ -42,6 +44,8 @@ rule hopper_replication:
         summary=f"{OUT}/hopper_replication.md",
     log:
         f"{LOGS}/hopper_replication.log",
+    benchmark:
+        f"{BENCH}/hopper_replication.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:

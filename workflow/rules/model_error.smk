@@ -10,6 +10,8 @@ rule heldout:
         f"{OUT}/heldout/{{env}}/random.npz",
     log:
         f"{LOGS}/heldout/{{env}}.log",
+    benchmark:
+        f"{BENCH}/heldout/{{env}}.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -29,6 +31,8 @@ rule heldout_policy:
         f"{OUT}/heldout/{{env}}/policy.npz",
     log:
         f"{LOGS}/heldout/{{env}}_policy.log",
+    benchmark:
+        f"{BENCH}/heldout/{{env}}_policy.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -50,6 +54,8 @@ rule model_error:
         f"{OUT}/model_error/{{variant}}/{{env}}/s{{seed}}.csv",
     log:
         f"{LOGS}/model_error/{{variant}}/{{env}}/s{{seed}}.log",
+    benchmark:
+        f"{BENCH}/model_error/{{variant}}/{{env}}/s{{seed}}.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -69,6 +75,8 @@ rule model_error_table:
         f"{OUT}/tables/model_error.parquet",
     log:
         f"{LOGS}/model_error_table.log",
+    benchmark:
+        f"{BENCH}/model_error_table.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     shell:
@@ -85,6 +93,8 @@ rule return_gap:
         f"{OUT}/return_gap/{{variant}}/{{env}}/s{{seed}}.csv",
     log:
         f"{LOGS}/return_gap/{{variant}}/{{env}}/s{{seed}}.log",
+    benchmark:
+        f"{BENCH}/return_gap/{{variant}}/{{env}}/s{{seed}}.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -106,6 +116,8 @@ rule return_gap_table:
         f"{OUT}/tables/return_gap.parquet",
     log:
         f"{LOGS}/return_gap_table.log",
+    benchmark:
+        f"{BENCH}/return_gap_table.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     shell:
@@ -124,6 +136,8 @@ rule chaos:
         summary=f"{OUT}/chaos/{{env}}/s{{seed}}/summary.csv",
     log:
         f"{LOGS}/chaos/{{env}}/s{{seed}}.log",
+    benchmark:
+        f"{BENCH}/chaos/{{env}}/s{{seed}}.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -155,6 +169,8 @@ rule chaos_tables:
         [f"{OUT}/tables/{table}.parquet" for table in CHAOS_TABLES],
     log:
         f"{LOGS}/chaos_tables.log",
+    benchmark:
+        f"{BENCH}/chaos_tables.tsv"
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:

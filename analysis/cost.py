@@ -1,0 +1,128 @@
+"""What a tier cost: core-hours per rule (and per env for training), and the wall time the
+same jobs take on N cores.
+
+    python -m analysis.cost results/ [--cores 8] [--by-env]
+
+Reads ``tables/provenance.csv`` (training: wall seconds over every attempt of a resumed
+run) and Snakemake's benchmark files under ``benchmarks/`` (every other rule). Every job of
+the tiers uses one thread, so a job's wall seconds are its core-seconds. The wall time on N
+cores is a list schedule of the measured jobs: training runs longest first on N cores, then
+each diagnostic once its run has finished, then the analysis (tables, figures, claims) in
+sequence. Snakemake orders jobs its own way, so that figure is an estimate, bounded below by
+core-hours / N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from methods.common.errors import UserError
+
+PER_RUN = ("model_error", "return_gap")  # benchmarks/<rule>/<variant>/<env>/s<seed>.tsv
+PER_ENV_SEED = ("chaos",)  # benchmarks/chaos/<env>/s<seed>.tsv: after that seed's runs
+
+
+def read_jobs(results: Path) -> pd.DataFrame:
+    """One row per job: rule, variant, env, seed, seconds (NaN ids where a rule has none)."""
+    results = Path(results)
+    provenance = results / "tables" / "provenance.csv"
+    if not provenance.exists():
+        raise UserError(f"{provenance} is missing: run the tier (or its provenance rule) first")
+    runs = pd.read_csv(provenance)
+    if runs.wall_s.isna().any():
+        raise UserError(f"{provenance}: a run without wall seconds")
+    rows = [{"rule": "train", "variant": r.variant, "env": r.env, "seed": int(r.seed),
+             "seconds": float(r.wall_s)} for r in runs.itertuples()]  # fmt: skip
+    bench = results / "benchmarks"
+    for path in sorted(bench.rglob("*.tsv")):
+        parts = path.relative_to(bench).with_suffix("").parts
+        row = {"rule": parts[0], "variant": None, "env": None, "seed": None}
+        if parts[0] in PER_RUN and len(parts) == 4:
+            row.update(variant=parts[1], env=parts[2], seed=int(parts[3].removeprefix("s")))
+        elif parts[0] in PER_ENV_SEED and len(parts) == 3:
+            row.update(env=parts[1], seed=int(parts[2].removeprefix("s")))
+        elif parts[0] == "heldout" and len(parts) == 2:  # the policy set needs its run
+            row.update(rule="heldout_policy" if parts[1].endswith("_policy") else "heldout",
+                       env=parts[1].removesuffix("_policy"))  # fmt: skip
+        try:
+            row["seconds"] = float(pd.read_csv(path, sep="\t")["s"].iloc[0])
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, KeyError, IndexError) as exc:
+            raise UserError(f"{path} is corrupted ({exc})") from None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def per_rule(jobs: pd.DataFrame, by_env: bool = False) -> pd.DataFrame:
+    """jobs, core-hours and the longest job per rule (training also per env with by_env)."""
+    keys = ["rule", "env"] if by_env else ["rule"]
+    frame = jobs.assign(env=jobs.env.fillna("")) if by_env else jobs
+    table = frame.groupby(keys, sort=False).seconds.agg(["count", "sum", "max"]).reset_index()
+    table = table.rename(columns={"count": "jobs", "sum": "core_h", "max": "longest_h"})
+    table[["core_h", "longest_h"]] = table[["core_h", "longest_h"]] / 3600
+    return table.sort_values("core_h", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def wall_hours(jobs: pd.DataFrame, cores: int) -> float:
+    """The list schedule of the module docstring on ``cores`` cores, in hours."""
+    if cores < 1:
+        raise UserError("--cores must be at least 1")
+    free = [0.0] * cores  # the time each core becomes free (a heap)
+    done: dict[tuple, float] = {}  # (variant, env, seed) -> end of its training
+    train = jobs[jobs.rule == "train"].sort_values("seconds", ascending=False, kind="stable")
+    for job in train.itertuples():
+        start = heapq.heappop(free)
+        done[(job.variant, job.env, job.seed)] = start + job.seconds
+        heapq.heappush(free, start + job.seconds)
+    diagnostics = jobs[jobs.rule.isin([*PER_RUN, *PER_ENV_SEED, "heldout", "heldout_policy"])]
+    ready = []
+    for job in diagnostics.itertuples():
+        if job.rule in PER_RUN:
+            after = done.get((job.variant, job.env, job.seed), 0.0)
+        elif job.rule in PER_ENV_SEED:
+            after = max((t for (v, e, s), t in done.items() if e == job.env and s == job.seed),
+                        default=0.0)  # fmt: skip
+        elif job.rule == "heldout_policy":
+            after = max((t for (v, e, s), t in done.items() if e == job.env), default=0.0)
+        else:
+            after = 0.0
+        ready.append((after, job.seconds))
+    end = max(done.values(), default=0.0)
+    for after, seconds in sorted(ready):
+        start = max(heapq.heappop(free), after)
+        heapq.heappush(free, start + seconds)
+        end = max(end, start + seconds)
+    analysis = jobs[~jobs.rule.isin(["train", *diagnostics.rule.unique()])].seconds.sum()
+    return (end + analysis) / 3600
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("results", help="the tier's results folder (results/ for the default)")
+    parser.add_argument("--cores", type=int, default=8)
+    parser.add_argument("--by-env", action="store_true", help="split each rule by env")
+    args = parser.parse_args(argv)
+    try:
+        jobs = read_jobs(Path(args.results))
+        table = per_rule(jobs, args.by_env)
+        wall = wall_hours(jobs, args.cores)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table.to_markdown(index=False, floatfmt=".2f"))
+    total = jobs.seconds.sum() / 3600
+    print(
+        f"\n{len(jobs)} jobs, {total:.2f} core-hours; on {args.cores} cores about "
+        f"{wall:.2f} h (at least {total / args.cores:.2f} h)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
