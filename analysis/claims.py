@@ -136,6 +136,12 @@ def _holm_rows(claim: str, entries: list[tuple]) -> list[dict]:
     return rows
 
 
+def _common_envs(frame: pd.DataFrame, x: str, y: str) -> list[str]:
+    """The envs where both compared variants have data: a comparison's rows exist there
+    only (a tier may run one variant on more envs than the other)."""
+    return sorted(set(frame[frame.variant == x].env) & set(frame[frame.variant == y].env))
+
+
 def _combine(primary: Verdict, other: Verdict, rule: str) -> Verdict:
     """An intersection-union test: the claim needs both; p = the larger p, refuted as the
     primary says (Berger 1982: level alpha without correction)."""
@@ -251,7 +257,7 @@ def dyna_exploitation(tables: dict, design: dict) -> list[dict]:
     at_h = gaps[gaps.H == d["horizon"]]
     per_seed = at_h.groupby(["variant", "env", "seed"]).gap.mean().reset_index()
     entries = []
-    for env in sorted(per_seed.env.unique()):
+    for env in _common_envs(per_seed, d["dyna"], d["mbpo"]):
         here = per_seed[per_seed.env == env]
         dyna = _per_seed(here[here.variant == d["dyna"]].gap)
         mbpo = _per_seed(here[here.variant == d["mbpo"]].gap)
@@ -263,6 +269,8 @@ def dyna_exploitation(tables: dict, design: dict) -> list[dict]:
             note = (f"Dyna's gap {v_pos.effect:.3g} [{v_pos.ci_low:.3g}, {v_pos.ci_high:.3g}], "
                     f"MBPO's {np.mean(mbpo):.3g}")  # fmt: skip
         entries.append((env, names, measure, verdict, note or note_cmp))
+    if not entries:
+        entries.append(("all", names, measure, None, "the variants do not both run on an env"))
     return _holm_rows("3", entries)
 
 
@@ -279,8 +287,7 @@ def branched_rollouts(tables: dict, design: dict) -> list[dict]:
     for rival in d["against"]:
         names = f"{d['mbpo']} vs {rival}"
         pair = returns[returns.variant.isin([d["mbpo"], rival])]
-        envs = sorted(set(pair[pair.variant == d["mbpo"]].env)
-                      & set(pair[pair.variant == rival].env))  # fmt: skip
+        envs = _common_envs(pair, d["mbpo"], rival)
         if not envs:
             entries.append(("all", names, "mean eval return after warm-up", None,
                             f"{d['mbpo']} and {rival} do not both run in this tier"))  # fmt: skip
@@ -312,8 +319,7 @@ def decision_cost(tables: dict, design: dict) -> list[dict]:
     ms = timings[(timings.name == "time/policy_ms_per_action")
                  & timings.variant.isin([d["mpc"], d["policy"]])]  # fmt: skip
     per_run = ms.groupby(["variant", "env", "seed"]).value.median().reset_index()
-    envs = sorted(set(per_run[per_run.variant == d["mpc"]].env)
-                  & set(per_run[per_run.variant == d["policy"]].env))  # fmt: skip
+    envs = _common_envs(per_run, d["mpc"], d["policy"])
     measure = "ms per action, MPC / policy (ratio of geometric means)"
     if not envs:
         why = f"{d['mpc']} and {d['policy']} do not both run here"
@@ -364,7 +370,8 @@ def distribution_mismatch(tables: dict, design: dict) -> list[dict]:
                                  "no rollout distance metrics of these variants")])  # fmt: skip
     steps["t"] = steps.name.str.rsplit("step", n=1).str[1].astype(int)
     entries = []
-    for env, here in steps.groupby("env"):
+    for env in _common_envs(steps, d["dyna"], d["mbpo"]):
+        here = steps[steps.env == env]
         k = _run_setting(runs, d["mbpo"], env, "rollout_length")
         cut = here.groupby(["variant", "seed"]).env_step.transform("max") / 2
         late = here[(here.t <= k) & (here.env_step >= cut)]
@@ -374,6 +381,9 @@ def distribution_mismatch(tables: dict, design: dict) -> list[dict]:
         verdict, note = _test_or_none(vd.compare_groups, x, y, 0.0, ALPHA)
         entries.append((env, names, f"mean distance to the nearest real state, rollout steps "
                         f"1..{k:.0f}, Dyna - MBPO", verdict, note))  # fmt: skip
+    if not entries:
+        entries.append(("all", names, "nearest-real-state distance", None,
+                        "the variants do not both run on an env"))  # fmt: skip
     return _holm_rows("6", entries)
 
 

@@ -190,3 +190,27 @@ def test_help_states_every_rule(capsys):
     text = capsys.readouterr().out
     assert all(claims.CLAIMS[k] in text for k in claims.CLAIMS)
     assert "TOST against 2 with margin 0.5" in text
+
+
+def test_claims_3_and_6_have_rows_only_where_both_variants_run():
+    """The default tier runs mbpo-k5 on four envs and dyna-h50 on two: a Dyna-vs-MBPO row on
+    an env without Dyna is no claim row ("not decidable" noise), as claim 4 already did."""
+    dyna = gap_table(1.0, variant="dyna-h50", signed=0.5)
+    mbpo = gap_table(1.0, variant="mbpo-k5", signed=-0.2)
+    only_a = pd.concat([dyna[dyna.env == "env-a"], mbpo])
+    rows = claims.dyna_exploitation(empty_tables(return_gap=only_a), claims.design_from(None))
+    assert [r["env"] for r in rows] == ["env-a"] and rows[0]["verdict"] == "supported"
+    metrics = []
+    for variant, value in (("dyna-h50", 2.0), ("mbpo-k5", 1.0)):
+        for env in ENVS if variant == "mbpo-k5" else ("env-a",):
+            for seed in SEEDS:
+                for t in range(1, 6):
+                    metrics.append({"variant": variant, "env": env, "seed": seed,
+                                    "env_step": 1000, "value": value + 0.01 * seed,
+                                    "name": f"rollout/nn_distance_step{t:04d}"})  # fmt: skip
+    runs = pd.DataFrame([{"variant": "mbpo-k5", "env": e, "seed": s, "rollout_length": 5}
+                         for e in ENVS for s in SEEDS])  # fmt: skip
+    rows = claims.distribution_mismatch(
+        empty_tables(metrics=pd.DataFrame(metrics), runs=runs), claims.design_from(None)
+    )
+    assert [r["env"] for r in rows] == ["env-a"] and rows[0]["verdict"] == "supported"
