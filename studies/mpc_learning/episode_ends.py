@@ -6,7 +6,8 @@
 Everything after the log path is ``python -m methods``'s command line. The run is the same
 as without this script (same seeds, same outputs); in addition each episode's end goes to
 the JSON-lines log: role (``train`` for the loop's env, ``eval`` for the evaluation env),
-length, return, whether it terminated (or was truncated), and its final observation.
+length, return, whether it terminated (or was truncated), and its final observation. A
+resumed run first cuts the log back to its checkpoint, so each episode is logged once.
 On InvertedPendulum the final observation says whether the pole fell mid-rail or the
 cart ran into the end of its rail (x = +-1).
 """
@@ -50,6 +51,33 @@ class EpisodeEndLog(gym.Wrapper):
         return obs, reward, terminated, truncated, info
 
 
+def truncate_to_checkpoint(path: Path, argv: list[str]) -> int:
+    """Drop the lines a killed attempt logged after the checkpoint the run resumes from (the
+    resumed run logs those episodes again). Checkpoints sit at training-episode ends, so the
+    log is cut after the training episode whose end is the checkpoint's env step. Returns
+    the number of lines dropped."""
+    from methods.common.resume import CHECKPOINT_NAME
+
+    out = argv[argv.index("--out") + 1] if "--out" in argv else None
+    if out is None or not path.exists() or not (Path(out) / CHECKPOINT_NAME).exists():
+        return 0
+    import torch
+
+    step = torch.load(Path(out) / CHECKPOINT_NAME, weights_only=False)["loop"].step
+    lines, done, keep = path.read_text().splitlines(), 0, 0 if step == 0 else None
+    for i, line in enumerate(lines):
+        row = json.loads(line)
+        done += row["length"] if row["role"] == "train" else 0
+        if step > 0 and done == step and row["role"] == "train":
+            keep = i + 1
+            break
+    if keep is None:
+        sys.exit(f"error: {path} has no training episode ending at the checkpoint's env step "
+                 f"{step}: is it this run's log?")  # fmt: skip
+    path.write_text("".join(f"{line}\n" for line in lines[:keep]))
+    return len(lines) - keep
+
+
 def logging_make_env(path: Path):
     """``make_env`` for the run loop, which builds its env first and its eval env second."""
     original, built = training.make_env, []
@@ -64,5 +92,9 @@ def logging_make_env(path: Path):
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
+    dropped = truncate_to_checkpoint(Path(sys.argv[1]), sys.argv[2:])
+    if dropped:
+        print(f"{sys.argv[1]}: dropped {dropped} lines logged after the checkpoint",
+              file=sys.stderr)  # fmt: skip
     training.make_env = logging_make_env(Path(sys.argv[1]))
     sys.exit(main(sys.argv[2:]))

@@ -56,3 +56,28 @@ def test_plot_draws_each_run_and_the_mean_of_windows_all_runs_have(tmp_path, epi
     assert list(lines["mean of 2"].get_ydata()) == [3.0]  # window 100 only: b has no 200
     assert list(lines["a"].get_ydata()) == [1.0, 3.0]
     assert list(lines["reference"].get_ydata()) == [6.0, 6.0]
+
+
+def test_a_resumed_run_cuts_its_episode_log_back_to_the_checkpoint(tmp_path, load_benchmark):
+    """Across hosts the replayed episodes differ from the killed attempt's, so identical-line
+    dedup cannot catch them: episode_ends.py cuts the log to the checkpoint first."""
+    import torch
+
+    from methods.common.resume import CHECKPOINT_NAME
+    from methods.common.training import LoopState
+
+    ends = load_benchmark("studies/mpc_learning/episode_ends.py")
+    run = tmp_path / "s1"
+    write_run(run, [("train", 200, 1.0), ("eval", 300, 2.0), ("train", 100, 3.0),
+                    ("eval", 50, 4.0), ("train", 80, 5.0)])  # fmt: skip
+    log = run / "episodes.jsonl"
+    assert ends.truncate_to_checkpoint(log, ["train", "--out", str(run)]) == 0  # none yet
+    loop = LoopState()
+    loop.step = 300
+    torch.save({"loop": loop}, run / CHECKPOINT_NAME)
+    assert ends.truncate_to_checkpoint(log, ["train", "--out", str(run)]) == 2
+    assert [json.loads(x)["return"] for x in log.read_text().splitlines()] == [1.0, 2.0, 3.0]
+    loop.step = 250  # no training episode ends there: not this run's log
+    torch.save({"loop": loop}, run / CHECKPOINT_NAME)
+    with pytest.raises(SystemExit, match="no training episode ending"):
+        ends.truncate_to_checkpoint(log, ["train", "--out", str(run)])
