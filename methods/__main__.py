@@ -6,6 +6,8 @@
   python -m methods return-gap  J_model(H) - J_real(H) of a run's policy from real states
   python -m methods status   how far a tier's runs are (done, running, left, time left)
   python -m methods slim-checkpoint  a checkpoint without its model buffer, to commit or copy
+  python -m methods handoff  move a part-done tier to another machine through git (pack,
+                             then restore-mtimes after cloning)
   python -m methods verify   re-check run directories against the run-output contract
   python -m methods list     list the known envs and a config's variants
 
@@ -81,6 +83,15 @@ def _build_parser() -> argparse.ArgumentParser:
     slim = sub.add_parser("slim-checkpoint",
                           help="drop a run checkpoint's model buffer so it can travel")  # fmt: skip
     slim.add_argument("run", help="run directory (or its checkpoint.pt)")
+    handoff = sub.add_parser("handoff", help="move a part-done tier to another machine (git)")
+    handoff_sub = handoff.add_subparsers(dest="handoff_command", required=True)
+    pack = handoff_sub.add_parser(
+        "pack", help="slim unfinished runs' checkpoints; print the files that must travel"
+    )
+    pack.add_argument("--config", default="config/config.yaml", help="the tier's config")
+    handoff_sub.add_parser(
+        "restore-mtimes", help="give tracked files their last commit's time (after a clone)"
+    )
     check = sub.add_parser("verify", help="re-check run directories against the contract")
     check.add_argument("root", help="results/ (or results/runs/)")
     listing = sub.add_parser("list", help="list variants of a config and known envs")
@@ -229,6 +240,16 @@ def cmd_slim_checkpoint(args: argparse.Namespace) -> None:
     print(f"dropped {what}: {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB")
 
 
+def cmd_handoff(args: argparse.Namespace) -> None:
+    from methods.handoff import pack, restore_mtimes
+
+    if args.handoff_command == "pack":
+        for path in pack(args.config):
+            print(path)
+    else:
+        print(f"restored the commit time of {restore_mtimes()} files", file=sys.stderr)
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     from methods.status import print_status
 
@@ -257,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"train": cmd_train, "list": cmd_list, "chaos": cmd_chaos,
                     "heldout": cmd_heldout, "verify": cmd_verify,
                     "return-gap": cmd_return_gap, "status": cmd_status,
-                    "slim-checkpoint": cmd_slim_checkpoint}  # fmt: skip
+                    "slim-checkpoint": cmd_slim_checkpoint,
+                    "handoff": cmd_handoff}  # fmt: skip
         status = commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -32,6 +32,7 @@ def test_methods_help_describes_every_subcommand():
         "return-gap",
         "status",
         "slim-checkpoint",
+        "handoff",
     }
     proc = help_text("methods")
     assert proc.returncode == 0 and proc.stderr == ""

@@ -57,6 +57,19 @@ def test_every_figure_and_table_is_produced(smoke_run):
     assert kinds["probabilistic ensemble"] == {"mean", "random-member", "TSinf"}
     for run in (smoke_run / "results/smoke/runs").glob("*/*/s*"):
         assert (run / "benchmark.tsv").exists() and (run / "meta.json").exists()
+    provenance = pd.read_csv(smoke_run / "results/smoke/tables/provenance.csv")
+    assert len(provenance) == len(scores) and provenance.max_rss_mb.gt(0).all()
+    assert provenance.wall_s.gt(0).all() and provenance.torch.notna().all()  # (a copy: no git)
+
+
+def test_every_job_leaves_its_cost(smoke_run):
+    """Issue 37: the tier's cost table per rule comes from Snakemake's benchmark files."""
+    bench = smoke_run / "results/smoke/benchmarks"
+    found = {p.relative_to(bench).parts[0].removesuffix(".tsv") for p in bench.rglob("*.tsv")}
+    assert found >= {"heldout", "model_error", "return_gap", "chaos", "random", "aggregate",
+                     "provenance", "claims", "figures", "scores"}  # fmt: skip
+    for path in bench.rglob("*.tsv"):
+        assert pd.read_csv(path, sep="\t").s.iloc[0] >= 0, path
 
 
 def test_second_invocation_has_nothing_to_do(smoke_run):
@@ -254,3 +267,27 @@ def test_analysis_half_regenerates_the_tables_and_claims_byte_for_byte(smoke_run
         assert path.read_bytes() == content, f"{path.name} differs when regenerated"
     for path, frame in tables.items():
         pd.testing.assert_frame_equal(pd.read_parquet(path), frame, obj=path.name)
+
+
+def test_a_clone_of_committed_results_has_nothing_to_redo(smoke_run, tmp_path):
+    """Issue 37: a tier moved through git (runs, diagnostics, tables committed; models not)
+    is up to date for Snakemake after `handoff restore-mtimes`. A clone writes files in path
+    order, so without it results/smoke/chaos/ looks older than the runs it reads and every
+    diagnostic would be redone, without the models it needs."""
+    clone = tmp_path / "clone"
+    shutil.copytree(smoke_run, clone, ignore=shutil.ignore_patterns(".snakemake", "*.pt"))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    for args in (["init", "-q"], ["add", "-f", "."], ["commit", "-qm", "tier"]):
+        subprocess.run(["git", *args], cwd=clone, env=env, check=True, capture_output=True)
+    for i, path in enumerate(sorted(p for p in clone.rglob("*") if p.is_file()
+                                    and ".git" not in p.parts)):  # fmt: skip
+        os.utime(path, (1e9 + i, 1e9 + i))  # a clone's checkout order
+    dry = ["-n", "--cores", "1", "--configfile=config/smoke.yaml", "all"]
+    before = snakemake(clone, *dry)
+    assert "rule chaos:" in before.stdout, "the test no longer reproduces a clone's mtimes"
+    proc = subprocess.run([sys.executable, "-m", "methods", "handoff", "restore-mtimes"],
+                          cwd=clone, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    after = snakemake(clone, *dry)
+    assert after.returncode == 0 and "Nothing to be done" in after.stdout + after.stderr

@@ -1,0 +1,101 @@
+"""Move a tier that is part-way done to another machine through git (or any copy that keeps
+only small files), and pick it up there.
+
+    python -m methods handoff pack --config config/config.yaml | xargs -r git add -f
+    git add results/ figures/ && git commit -m "..."          # the runs' small files
+    # on the other machine, after cloning:
+    python -m methods handoff restore-mtimes && snakemake --cores all all
+
+``pack`` slims the checkpoint of every unfinished run (its model buffer is rebuilt on
+resume; ``slim-checkpoint``) and prints the files that must travel besides the small files
+that are committed anyway: those checkpoints, and the models and policies of finished runs
+whose diagnostics (model error, return gap, chaos, the trained policy's held-out set) have
+not run yet. Everything else a later job needs is in the committed CSVs.
+
+``restore-mtimes`` gives every file git tracks the time of the last commit that changed it.
+A clone writes files in path order, so ``results/chaos/`` would look older than the
+``results/runs/`` it was computed from and Snakemake would redo every diagnostic (without
+the models, which do not travel). With commit times, a result is never older than what it
+was computed from (both were committed together or in that order), and a result older than
+a later change of its code is rightly redone. Files with uncommitted changes keep theirs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from methods.common.config import load_config_file
+from methods.common.errors import UserError
+from methods.common.resume import CHECKPOINT_NAME, slim_checkpoint
+from methods.common.tiers import tier_paths
+
+MODEL_FILES = ("model.pt", "policy.pt", "critic.pt", "value.pt")
+
+
+def _pending_diagnostics(config: dict, results: Path, variant: str, env: str, seed: int,
+                         first_seed: int, run: Path) -> list[Path]:  # fmt: skip
+    """The diagnostic outputs of the DAG that read this finished run's .pt files and are
+    missing."""
+    wanted = []
+    if (run / "model.pt").exists():
+        wanted.append(results / "model_error" / variant / env / f"s{seed}.csv")
+    if variant in (config.get("return_gap") or {}).get("variants", []):
+        wanted.append(results / "return_gap" / variant / env / f"s{seed}.csv")
+    if variant == (config.get("chaos") or {}).get("variant"):
+        wanted.append(results / "chaos" / env / f"s{seed}" / "summary.csv")
+    if variant == (config.get("heldout") or {}).get("policy_variant") and seed == first_seed:
+        wanted.append(results / "heldout" / env / "policy.npz")
+    return [p for p in wanted if not p.exists()]
+
+
+def pack(config_file: str) -> list[Path]:
+    """Slim the unfinished runs' checkpoints; the files that must travel (see module doc)."""
+    config = load_config_file(config_file)
+    paths = tier_paths(config, config_file)
+    results, runs = Path(paths.results), Path(paths.runs)
+    seeds = config.get("seeds", 1)
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    travel = []
+    for run in sorted(runs.glob("*/*/s*")):
+        variant, env, seed = run.parent.parent.name, run.parent.name, run.name[1:]
+        if not seed.isdigit() or variant not in config.get("variants", {}):
+            continue
+        if not (run / "meta.json").exists():
+            if (run / CHECKPOINT_NAME).exists():
+                slim_checkpoint(run / CHECKPOINT_NAME)
+                travel.append(run / CHECKPOINT_NAME)
+            continue
+        if _pending_diagnostics(config, results, variant, env, int(seed), seeds[0], run):
+            travel += [run / name for name in MODEL_FILES if (run / name).exists()]
+    return travel
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              check=True).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise UserError(
+            f"restore-mtimes needs a git checkout: git {args[0]} failed ({exc})"
+        ) from None
+
+
+def restore_mtimes(root: Path = Path(".")) -> int:
+    """Set each tracked, unmodified file's mtime to its last commit time; returns how many."""
+    root = Path(_git(["rev-parse", "--show-toplevel"], Path(root)).strip())
+    modified = set(_git(["diff", "--name-only", "HEAD"], root).splitlines())
+    tracked = set(_git(["ls-files"], root).splitlines()) - modified
+    done, when = 0, None
+    log = _git(["log", "--format=%x00%ct", "--name-only", "--no-renames"], root)
+    for line in log.splitlines():
+        if line.startswith("\x00"):
+            when = int(line[1:])
+        elif line and line in tracked:
+            tracked.discard(line)  # the newest commit that touched it comes first
+            path = root / line
+            if path.is_file():
+                os.utime(path, (when, when), follow_symlinks=False)
+                done += 1
+    return done

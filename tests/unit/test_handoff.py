@@ -1,0 +1,96 @@
+"""Moving a part-done tier through git: what `handoff pack` sends, and commit-time mtimes
+that keep a clone's committed results up to date for Snakemake."""
+
+import os
+import subprocess
+
+import pytest
+import torch
+import yaml
+
+from methods.common.errors import UserError
+from methods.common.resume import CHECKPOINT_NAME, FORMAT_VERSION
+from methods.common.training import LoopState
+from methods.handoff import pack, restore_mtimes
+
+CONFIG = {"tier": "moving", "envs": ["gym-Pendulum-v1"], "seeds": 2,
+          "heldout": {"policy_variant": "sac"}, "chaos": {"variant": "mbpo-k5"},
+          "return_gap": {"variants": ["mbpo-k5"]},
+          "variants": {"sac": {"method": "sac"},
+                       "mbpo-k5": {"method": "mbpo", "rollout_length": 5}}}  # fmt: skip
+
+
+def run_dir(root, variant, seed, finished, files=()):
+    run = root / "results/moving/runs" / variant / "gym-Pendulum-v1" / f"s{seed}"
+    run.mkdir(parents=True)
+    if finished:
+        (run / "meta.json").write_text("{}")
+    for name in files:
+        (run / name).write_bytes(b"x")
+    return run
+
+
+def test_pack_sends_unfinished_checkpoints_and_models_that_diagnostics_still_need(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/moving.yaml").write_text(yaml.safe_dump(CONFIG))
+    sac0 = run_dir(tmp_path, "sac", 0, True, ["policy.pt", "critic.pt"])  # held-out set due
+    sac1 = run_dir(tmp_path, "sac", 1, True, ["policy.pt", "critic.pt"])  # nothing reads it
+    mbpo0 = run_dir(tmp_path, "mbpo-k5", 0, True, ["model.pt", "policy.pt"])
+    mbpo1 = run_dir(tmp_path, "mbpo-k5", 1, False)
+    loop = LoopState()
+    loop.step = 400
+    torch.save({"format": FORMAT_VERSION, "agent": {}, "loop": loop},
+               mbpo1 / CHECKPOINT_NAME)  # fmt: skip
+    for done in ("model_error/mbpo-k5/gym-Pendulum-v1/s0.csv",
+                 "return_gap/mbpo-k5/gym-Pendulum-v1/s0.csv"):  # fmt: skip
+        path = tmp_path / "results/moving" / done
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("done")
+    travel = {p.relative_to("results/moving/runs").as_posix() for p in
+              pack("config/moving.yaml")}  # fmt: skip
+    # mbpo-k5 s0 still feeds the chaos diagnostic of seed 0; sac s0 the policy's held-out set
+    assert travel == {"sac/gym-Pendulum-v1/s0/policy.pt", "sac/gym-Pendulum-v1/s0/critic.pt",
+                      "mbpo-k5/gym-Pendulum-v1/s0/model.pt",
+                      "mbpo-k5/gym-Pendulum-v1/s0/policy.pt",
+                      "mbpo-k5/gym-Pendulum-v1/s1/checkpoint.pt"}  # fmt: skip
+    assert sac0.exists() and sac1.exists() and mbpo0.exists()
+    chaos = tmp_path / "results/moving/chaos/gym-Pendulum-v1/s0/summary.csv"
+    chaos.parent.mkdir(parents=True)
+    chaos.write_text("done")
+    travel = {p.name for p in pack("config/moving.yaml") if "mbpo-k5/gym-Pendulum-v1/s0" in
+              p.as_posix()}  # fmt: skip
+    assert travel == set()
+
+
+def git(root, *args, when=None):
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    if when is not None:
+        env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] = f"@{when} +0000"
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def test_restore_mtimes_gives_each_file_its_last_commit_time(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / "results/runs").mkdir(parents=True)
+    (tmp_path / "results/chaos").mkdir()
+    (tmp_path / "results/runs/meta.json").write_text("run")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "run", when=1_700_000_000)
+    (tmp_path / "results/chaos/summary.csv").write_text("diagnostic")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "diagnostic", when=1_700_000_100)
+    (tmp_path / "results/runs/meta.json").write_text("edited, not committed")
+    for path in tmp_path.rglob("*.*"):
+        os.utime(path, (1, 1))  # a clone's arbitrary times
+    assert restore_mtimes(tmp_path) == 1
+    assert (tmp_path / "results/chaos/summary.csv").stat().st_mtime == 1_700_000_100
+    assert (tmp_path / "results/runs/meta.json").stat().st_mtime == 1  # modified: kept
+
+
+def test_restore_mtimes_outside_git_is_one_error(tmp_path):
+    with pytest.raises(UserError, match="needs a git checkout"):
+        restore_mtimes(tmp_path)
