@@ -3,11 +3,14 @@ same jobs take on N cores.
 
     python -m analysis.cost results/ [--cores 8] [--by-env]
 
-Reads ``tables/provenance.csv`` (training: wall seconds over every attempt of a resumed
-run) and Snakemake's benchmark files under ``benchmarks/`` (every other rule). Every job of
-the tiers uses one thread, so a job's wall seconds are its core-seconds. The wall time on N
-cores is a list schedule of the measured jobs: training runs longest first on N cores, then
-each diagnostic once its run has finished, then the analysis (tables, figures, claims) in
+Reads ``tables/provenance.csv`` (training: the wall seconds of the work each run kept,
+earlier attempts of a resumed run included up to their last checkpoint) and Snakemake's
+benchmark files under ``benchmarks/`` (every other rule). Every job of the tiers uses one
+thread, so a job's wall seconds are its core-seconds. The wall time on N cores is a list
+schedule of the measured jobs: training runs longest first on N cores, then each diagnostic
+once what it reads is done (its run; the held-out sets of its env for model error; all
+runs of the env and seed for chaos and the trained policy's held-out set, a pessimistic
+stand-in for the one run they read), then the analysis (tables, figures, claims) in
 sequence. Snakemake orders jobs its own way, so that figure is an estimate, bounded below by
 core-hours / N.
 """
@@ -34,18 +37,23 @@ def read_jobs(results: Path) -> pd.DataFrame:
     if not provenance.exists():
         raise UserError(f"{provenance} is missing: run the tier (or its provenance rule) first")
     runs = pd.read_csv(provenance)
-    if runs.wall_s.isna().any():
-        raise UserError(f"{provenance}: a run without wall seconds")
+    missing = {"variant", "env", "seed", "wall_s"} - set(runs.columns)
+    if missing or runs.wall_s.isna().any():
+        raise UserError(f"{provenance}: no {', '.join(sorted(missing)) or 'wall_s'} for "
+                        "every run; rerun its provenance rule")  # fmt: skip
     rows = [{"rule": "train", "variant": r.variant, "env": r.env, "seed": int(r.seed),
              "seconds": float(r.wall_s)} for r in runs.itertuples()]  # fmt: skip
     bench = results / "benchmarks"
     for path in sorted(bench.rglob("*.tsv")):
         parts = path.relative_to(bench).with_suffix("").parts
         row = {"rule": parts[0], "variant": None, "env": None, "seed": None}
+        seed = parts[-1].removeprefix("s")
+        if parts[0] in (*PER_RUN, *PER_ENV_SEED) and not seed.isdigit():
+            raise UserError(f"{path}: expected a file named s<seed>.tsv")
         if parts[0] in PER_RUN and len(parts) == 4:
-            row.update(variant=parts[1], env=parts[2], seed=int(parts[3].removeprefix("s")))
+            row.update(variant=parts[1], env=parts[2], seed=int(seed))
         elif parts[0] in PER_ENV_SEED and len(parts) == 3:
-            row.update(env=parts[1], seed=int(parts[2].removeprefix("s")))
+            row.update(env=parts[1], seed=int(seed))
         elif parts[0] == "heldout" and len(parts) == 2:  # the policy set needs its run
             row.update(rule="heldout_policy" if parts[1].endswith("_policy") else "heldout",
                        env=parts[1].removesuffix("_policy"))  # fmt: skip
@@ -78,25 +86,32 @@ def wall_hours(jobs: pd.DataFrame, cores: int) -> float:
         start = heapq.heappop(free)
         done[(job.variant, job.env, job.seed)] = start + job.seconds
         heapq.heappush(free, start + job.seconds)
-    diagnostics = jobs[jobs.rule.isin([*PER_RUN, *PER_ENV_SEED, "heldout", "heldout_policy"])]
-    ready = []
-    for job in diagnostics.itertuples():
-        if job.rule in PER_RUN:
-            after = done.get((job.variant, job.env, job.seed), 0.0)
-        elif job.rule in PER_ENV_SEED:
-            after = max((t for (v, e, s), t in done.items() if e == job.env and s == job.seed),
-                        default=0.0)  # fmt: skip
-        elif job.rule == "heldout_policy":
-            after = max((t for (v, e, s), t in done.items() if e == job.env), default=0.0)
-        else:
-            after = 0.0
-        ready.append((after, job.seconds))
     end = max(done.values(), default=0.0)
-    for after, seconds in sorted(ready):
-        start = max(heapq.heappop(free), after)
-        heapq.heappush(free, start + seconds)
-        end = max(end, start + seconds)
-    analysis = jobs[~jobs.rule.isin(["train", *diagnostics.rule.unique()])].seconds.sum()
+
+    def schedule(ready: list[tuple[float, float, str]]) -> dict[str, float]:
+        """Start each (after, seconds, env) job on the first free core; env -> last end."""
+        nonlocal end
+        ends: dict[str, float] = {}
+        for after, seconds, env in sorted(ready):
+            start = max(heapq.heappop(free), after)
+            heapq.heappush(free, start + seconds)
+            end, ends[env] = max(end, start + seconds), max(ends.get(env, 0.0), start + seconds)
+        return ends
+
+    def env_runs_done(env: str, seed=None) -> float:
+        return max((t for (v, e, s), t in done.items() if e == env and seed in (None, s)),
+                   default=0.0)  # fmt: skip
+
+    heldout = jobs[jobs.rule.isin(["heldout", "heldout_policy"])]
+    heldout_ends = schedule([(env_runs_done(j.env) if j.rule == "heldout_policy" else 0.0,
+                              j.seconds, j.env) for j in heldout.itertuples()])  # fmt: skip
+    later = jobs[jobs.rule.isin([*PER_RUN, *PER_ENV_SEED])]
+    schedule([(max(done.get((j.variant, j.env, j.seed), 0.0),
+                   heldout_ends.get(j.env, 0.0) if j.rule == "model_error" else 0.0)
+               if j.rule in PER_RUN else env_runs_done(j.env, j.seed), j.seconds, j.env)
+              for j in later.itertuples()])  # fmt: skip
+    diagnostics = {*PER_RUN, *PER_ENV_SEED, "heldout", "heldout_policy"}
+    analysis = jobs[~jobs.rule.isin(["train", *diagnostics])].seconds.sum()
     return (end + analysis) / 3600
 
 

@@ -2,10 +2,11 @@
 
     python -m analysis.provenance --out results/tables/provenance.csv RUN_DIR [RUN_DIR ...]
 
-From each run's ``meta.json`` (commit, host, device, packages, wall seconds over every
-attempt of a resumed run) and Snakemake's ``benchmark.tsv`` beside it (peak resident memory
-and wall seconds of the last attempt; absent for a run trained outside the DAG). A CSV, so
-that it reads on a code host without tools.
+From each run's ``meta.json`` (commit, host, device, packages, wall seconds of the work the
+run kept: a resumed run's earlier attempts count up to their last checkpoint, so the time an
+attempt spent after it and before a kill is not in it) and Snakemake's ``benchmark.tsv``
+beside it (peak resident memory and wall seconds of the last attempt; absent for a run
+trained outside the DAG). A CSV, so that it reads on a code host without tools.
 """
 
 from __future__ import annotations

@@ -6,18 +6,21 @@ only small files), and pick it up there.
     # on the other machine, after cloning:
     python -m methods handoff restore-mtimes && snakemake --cores all all
 
-``pack`` slims the checkpoint of every unfinished run (its model buffer is rebuilt on
-resume; ``slim-checkpoint``) and prints the files that must travel besides the small files
-that are committed anyway: those checkpoints, and the models and policies of finished runs
-whose diagnostics (model error, return gap, chaos, the trained policy's held-out set) have
-not run yet. Everything else a later job needs is in the committed CSVs.
+``pack`` (with the tier's Snakemake stopped) slims the checkpoint of every unfinished run
+(its model buffer is rebuilt on resume; ``slim-checkpoint``) and prints the files that must
+travel besides the small files that are committed anyway: those checkpoints, the models
+and policies of finished runs whose diagnostics (model error, return gap, chaos, the
+trained policy's held-out set) have not run yet, and the held-out sets. Everything else a
+later job needs is in the committed CSVs.
 
 ``restore-mtimes`` gives every file git tracks the time of the last commit that changed it.
 A clone writes files in path order, so ``results/chaos/`` would look older than the
 ``results/runs/`` it was computed from and Snakemake would redo every diagnostic (without
-the models, which do not travel). With commit times, a result is never older than what it
-was computed from (both were committed together or in that order), and a result older than
-a later change of its code is rightly redone. Files with uncommitted changes keep theirs.
+the models, which do not travel). With commit times (a running maximum along history, so
+that a machine whose clock lags cannot date a result before its inputs), a result is never
+older than what it was computed from (both were committed together or in that order), and
+a result older than a later change of its code is rightly redone. Files with uncommitted
+changes keep theirs.
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ def pack(config_file: str) -> list[Path]:
             continue
         if _pending_diagnostics(config, results, variant, env, int(seed), seeds[0], run):
             travel += [run / name for name in MODEL_FILES if (run / name).exists()]
+    # the held-out sets: a redrawn set would redo every model-error job (and the trained
+    # policy's set cannot be redrawn without the policy); ignored by git outside the default
+    travel += sorted((results / "heldout").glob("*/*.npz"))
     return travel
 
 
@@ -83,19 +89,23 @@ def _git(args: list[str], cwd: Path) -> str:
 
 
 def restore_mtimes(root: Path = Path(".")) -> int:
-    """Set each tracked, unmodified file's mtime to its last commit time; returns how many."""
+    """Set each tracked, unmodified file's mtime to the time of the last commit that changed
+    it, made monotonic along history (a commit's time is at least its ancestors', whatever
+    the clock of the machine that made it); returns how many files were set."""
     root = Path(_git(["rev-parse", "--show-toplevel"], Path(root)).strip())
-    modified = set(_git(["diff", "--name-only", "HEAD"], root).splitlines())
-    tracked = set(_git(["ls-files"], root).splitlines()) - modified
-    done, when = 0, None
-    log = _git(["log", "--format=%x00%ct", "--name-only", "--no-renames"], root)
-    for line in log.splitlines():
-        if line.startswith("\x00"):
-            when = int(line[1:])
-        elif line and line in tracked:
-            tracked.discard(line)  # the newest commit that touched it comes first
-            path = root / line
-            if path.is_file():
-                os.utime(path, (when, when), follow_symlinks=False)
-                done += 1
-    return done
+    modified = set(_git(["diff", "--name-only", "-z", "HEAD"], root).split("\0"))
+    tracked = set(_git(["ls-files", "-z"], root).split("\0")) - modified - {""}
+    log = _git(["log", "-z", "--reverse", "--topo-order", "--format=%x01%ct", "--name-only",
+                "--no-renames", "--diff-merges=first-parent"], root)  # fmt: skip
+    newest, when = {}, 0
+    for token in log.split("\0"):
+        token = token.lstrip("\n")
+        if token.startswith("\x01"):
+            when = max(when, int(token[1:]))  # oldest commit first: a running maximum
+        elif token in tracked:
+            newest[token] = when  # later commits overwrite earlier ones
+    for name, t in newest.items():
+        path = root / name
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (t, t))
+    return len(newest)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import yaml
 
 from analysis.provenance import provenance_table
+from methods.common.errors import UserError
 from methods.common.tiers import tier_paths
 
 
@@ -43,7 +45,12 @@ def main() -> None:
     for figure in sorted(figures.glob("*.png")):
         shutil.copy2(figure, out / "figures" / figure.name)
     shutil.copy2(work / args.config, out / "config.yaml")
-    runs = provenance_table(sorted(p.parent for p in (results / "runs").glob("*/*/s*/meta.json")))
+    try:
+        runs = provenance_table(
+            sorted(p.parent for p in (results / "runs").glob("*/*/s*/meta.json"))
+        )
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
     runs.to_csv(out / "runs.csv", index=False)
     print(json.dumps({"runs": len(runs), "core_hours": round(runs.wall_s.sum() / 3600, 2),
                       "out": str(out)}))  # fmt: skip

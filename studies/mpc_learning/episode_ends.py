@@ -53,14 +53,21 @@ class EpisodeEndLog(gym.Wrapper):
 
 def truncate_to_checkpoint(path: Path, argv: list[str]) -> int:
     """Drop the lines a killed attempt logged after the checkpoint the run resumes from (the
-    resumed run logs those episodes again). Checkpoints sit at training-episode ends, so the
-    log is cut after the training episode whose end is the checkpoint's env step. Returns
-    the number of lines dropped."""
+    resumed run logs those episodes again), or every line when there is no checkpoint (the
+    run starts over). Checkpoints sit at training-episode ends, so the log is cut after the
+    training episode whose end is the checkpoint's env step. A finished run's log is left
+    alone. Returns the number of lines dropped."""
     from methods.common.resume import CHECKPOINT_NAME
 
-    out = argv[argv.index("--out") + 1] if "--out" in argv else None
-    if out is None or not path.exists() or not (Path(out) / CHECKPOINT_NAME).exists():
+    out = next((a.split("=", 1)[1] for a in argv if a.startswith("--out=")), None)
+    if "--out" in argv:
+        out = argv[argv.index("--out") + 1]
+    if out is None or not path.exists() or (Path(out) / "meta.json").exists():
         return 0
+    if not (Path(out) / CHECKPOINT_NAME).exists():  # the run starts over from step 0
+        dropped = len(path.read_text().splitlines())
+        path.write_text("")
+        return dropped
     import torch
 
     step = torch.load(Path(out) / CHECKPOINT_NAME, weights_only=False)["loop"].step

@@ -49,3 +49,14 @@ def test_a_tier_without_provenance_is_one_error_line(tmp_path, capsys):
     assert err.startswith("error: ") and "provenance.csv is missing" in err
     with pytest.raises(UserError, match="--cores"):
         wall_hours(pd.DataFrame(columns=["rule", "seconds"]), 0)
+
+
+def test_model_error_waits_for_its_envs_held_out_sets_and_odd_names_are_refused(tmp_path):
+    # one 1-h run on 2 cores; the trained policy's held-out set (0.5 h) waits for the run,
+    # the model error (0.25 h) for both: 1 + 0.5 + 0.25 h
+    write_tier(tmp_path, {("a", "E", 0): 3600},
+               {"heldout/E_policy.tsv": 1800, "model_error/a/E/s0.tsv": 900})  # fmt: skip
+    assert wall_hours(read_jobs(tmp_path), 2) == pytest.approx(1.75)
+    write_tier(tmp_path / "odd", {("a", "E", 0): 3600}, {"chaos/E/s0-old.tsv": 1})
+    with pytest.raises(UserError, match="expected a file named s<seed>.tsv"):
+        read_jobs(tmp_path / "odd")

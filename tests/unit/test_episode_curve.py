@@ -71,7 +71,6 @@ def test_a_resumed_run_cuts_its_episode_log_back_to_the_checkpoint(tmp_path, loa
     write_run(run, [("train", 200, 1.0), ("eval", 300, 2.0), ("train", 100, 3.0),
                     ("eval", 50, 4.0), ("train", 80, 5.0)])  # fmt: skip
     log = run / "episodes.jsonl"
-    assert ends.truncate_to_checkpoint(log, ["train", "--out", str(run)]) == 0  # none yet
     loop = LoopState()
     loop.step = 300
     torch.save({"loop": loop}, run / CHECKPOINT_NAME)
@@ -81,3 +80,6 @@ def test_a_resumed_run_cuts_its_episode_log_back_to_the_checkpoint(tmp_path, loa
     torch.save({"loop": loop}, run / CHECKPOINT_NAME)
     with pytest.raises(SystemExit, match="no training episode ending"):
         ends.truncate_to_checkpoint(log, ["train", "--out", str(run)])
+    (run / CHECKPOINT_NAME).unlink()  # killed before its first checkpoint: starts over
+    assert ends.truncate_to_checkpoint(log, ["train", f"--out={run}"]) == 3
+    assert log.read_text() == ""

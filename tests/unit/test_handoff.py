@@ -49,13 +49,18 @@ def test_pack_sends_unfinished_checkpoints_and_models_that_diagnostics_still_nee
         path = tmp_path / "results/moving" / done
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("done")
-    travel = {p.relative_to("results/moving/runs").as_posix() for p in
+    heldout = tmp_path / "results/moving/heldout/gym-Pendulum-v1/random.npz"
+    heldout.parent.mkdir(parents=True)
+    heldout.write_bytes(b"npz")  # git ignores a non-default tier's held-out sets
+    travel = {p.relative_to("results/moving").as_posix() for p in
               pack("config/moving.yaml")}  # fmt: skip
     # mbpo-k5 s0 still feeds the chaos diagnostic of seed 0; sac s0 the policy's held-out set
-    assert travel == {"sac/gym-Pendulum-v1/s0/policy.pt", "sac/gym-Pendulum-v1/s0/critic.pt",
-                      "mbpo-k5/gym-Pendulum-v1/s0/model.pt",
-                      "mbpo-k5/gym-Pendulum-v1/s0/policy.pt",
-                      "mbpo-k5/gym-Pendulum-v1/s1/checkpoint.pt"}  # fmt: skip
+    assert travel == {"runs/sac/gym-Pendulum-v1/s0/policy.pt",
+                      "runs/sac/gym-Pendulum-v1/s0/critic.pt",
+                      "runs/mbpo-k5/gym-Pendulum-v1/s0/model.pt",
+                      "runs/mbpo-k5/gym-Pendulum-v1/s0/policy.pt",
+                      "runs/mbpo-k5/gym-Pendulum-v1/s1/checkpoint.pt",
+                      "heldout/gym-Pendulum-v1/random.npz"}  # fmt: skip
     assert sac0.exists() and sac1.exists() and mbpo0.exists()
     chaos = tmp_path / "results/moving/chaos/gym-Pendulum-v1/s0/summary.csv"
     chaos.parent.mkdir(parents=True)
@@ -94,3 +99,18 @@ def test_restore_mtimes_gives_each_file_its_last_commit_time(tmp_path):
 def test_restore_mtimes_outside_git_is_one_error(tmp_path):
     with pytest.raises(UserError, match="needs a git checkout"):
         restore_mtimes(tmp_path)
+
+
+def test_restore_mtimes_is_monotonic_along_history_and_reads_any_file_name(tmp_path):
+    """A result committed on a machine whose clock lags is not dated before its run (review
+    of 2026-12-04); names git quotes (non-ASCII, spaces) are found."""
+    git(tmp_path, "init", "-q")
+    (tmp_path / "run é.json").write_text("run")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "run", when=2_000_000_000)
+    (tmp_path / "diag z.csv").write_text("diagnostic")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "diagnostic", when=1_000_000_000)  # a lagging clock
+    assert restore_mtimes(tmp_path) == 2
+    assert (tmp_path / "run é.json").stat().st_mtime == 2_000_000_000
+    assert (tmp_path / "diag z.csv").stat().st_mtime == 2_000_000_000

@@ -28,8 +28,8 @@ rule aggregate:
 rule provenance:
     """Per run: commit, host, packages, attempts, wall seconds and peak memory."""
     input:
-        meta=run_files("meta.json"),
-        benchmark=run_files("benchmark.tsv"),
+        meta=run_files("meta.json"),  # benchmark.tsv is read where it exists (a run
+        # trained by hand has none; as an input it would retrain the run)
         code=repo_file("analysis/provenance.py"),
     output:
         f"{OUT}/tables/provenance.csv",
