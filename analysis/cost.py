@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.provenance import read_benchmark
 from methods.common.errors import UserError
 
 PER_RUN = ("model_error", "return_gap")  # benchmarks/<rule>/<variant>/<env>/s<seed>.tsv
@@ -57,10 +58,7 @@ def read_jobs(results: Path) -> pd.DataFrame:
         elif parts[0] == "heldout" and len(parts) == 2:  # the policy set needs its run
             row.update(rule="heldout_policy" if parts[1].endswith("_policy") else "heldout",
                        env=parts[1].removesuffix("_policy"))  # fmt: skip
-        try:
-            row["seconds"] = float(pd.read_csv(path, sep="\t")["s"].iloc[0])
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, KeyError, IndexError) as exc:
-            raise UserError(f"{path} is corrupted ({exc})") from None
+        row["seconds"] = read_benchmark(path)[0]
         rows.append(row)
     return pd.DataFrame(rows)
 

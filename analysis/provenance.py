@@ -59,12 +59,17 @@ def provenance_row(run_dir: Path) -> dict:
     row["last_attempt_s"] = row["max_rss_mb"] = None
     bench = run_dir / "benchmark.tsv"
     if bench.exists():
-        try:
-            cost = pd.read_csv(bench, sep="\t").iloc[0]
-            row["last_attempt_s"], row["max_rss_mb"] = float(cost["s"]), float(cost["max_rss"])
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, KeyError, IndexError) as exc:
-            raise UserError(f"{bench} is corrupted ({exc})") from None
+        row["last_attempt_s"], row["max_rss_mb"] = read_benchmark(bench)
     return row
+
+
+def read_benchmark(path: Path) -> tuple[float, float]:
+    """(wall seconds, peak resident MB) of a Snakemake ``benchmark:`` file."""
+    try:
+        cost = pd.read_csv(path, sep="\t").iloc[0]
+        return float(cost["s"]), float(cost["max_rss"])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, KeyError, IndexError) as exc:
+        raise UserError(f"{path} is corrupted ({exc})") from None
 
 
 def provenance_table(run_dirs: list[Path]) -> pd.DataFrame:
