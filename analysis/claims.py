@@ -396,22 +396,31 @@ def claims_table(tables: dict[str, pd.DataFrame], design: dict | None = None) ->
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def num(v: float) -> str:
+    """A table cell's number: 3 significant digits, a dash where there is none."""
+    return "–" if not np.isfinite(v) else f"{v:.3g}"
+
+
+def effect_cell(row) -> str:
+    """``effect [ci_low, ci_high]`` of a claims row."""
+    return f"{num(row.effect)} [{num(row.ci_low)}, {num(row.ci_high)}]"
+
+
+def n_cell(row) -> str:
+    """Seeds per group of a claims row: ``n_x vs n_y``, or ``n_x`` for a one-sample test."""
+    return f"{row.n_x} vs {row.n_y}" if row.n_y else str(row.n_x)
+
+
 def to_markdown(table: pd.DataFrame) -> str:
     """A readable table (verdict, effect [CI], p (Holm), n) and the rules below it."""
     head = ["claim", "env", "variants", "verdict", "effect [95% CI]", "p (Holm)", "n",
             "seeds to decide", "measure"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-
-    def num(v) -> str:
-        return "–" if not np.isfinite(v) else f"{v:.3g}"
-
     for r in table.itertuples(index=False):
-        effect = f"{num(r.effect)} [{num(r.ci_low)}, {num(r.ci_high)}]"
-        n = f"{r.n_x} vs {r.n_y}" if r.n_y else str(r.n_x)
         measure = r.measure + (f"; {r.note}" if r.note else "")
         p = f"{num(r.p_value)} ({num(r.p_holm)})"
-        cells = [r.claim, r.env, r.variants, f"**{r.verdict}**", effect, p, n,
-                 num(r.seeds_needed), measure]  # fmt: skip
+        cells = [r.claim, r.env, r.variants, f"**{r.verdict}**", effect_cell(r), p,
+                 n_cell(r), num(r.seeds_needed), measure]  # fmt: skip
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     lines += ["", "Rules (pre-registered; `python -m analysis.claims --help`):", ""]
     lines += [f"- **{CLAIMS[k]}**: {RULES[k]}" for k in CLAIMS]
@@ -425,17 +434,12 @@ def to_html(table: pd.DataFrame) -> str:
     """The table as one self-contained HTML page (the Snakemake report embeds it)."""
     import html
 
-    def num(v) -> str:
-        return "–" if not np.isfinite(v) else f"{v:.3g}"
-
     head = ["claim", "env", "variants", "verdict", "effect [95% CI]", "p (Holm)", "n",
             "seeds to decide", "measure"]  # fmt: skip
     body = []
     for r in table.itertuples(index=False):
-        n = f"{r.n_x} vs {r.n_y}" if r.n_y else str(r.n_x)
-        cells = [r.claim, r.env, r.variants, r.verdict,
-                 f"{num(r.effect)} [{num(r.ci_low)}, {num(r.ci_high)}]",
-                 f"{num(r.p_value)} ({num(r.p_holm)})", n, num(r.seeds_needed),
+        cells = [r.claim, r.env, r.variants, r.verdict, effect_cell(r),
+                 f"{num(r.p_value)} ({num(r.p_holm)})", n_cell(r), num(r.seeds_needed),
                  r.measure + (f"; {r.note}" if r.note else "")]  # fmt: skip
         colour = VERDICT_COLOURS.get(r.verdict, "#ffffff")
         tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)

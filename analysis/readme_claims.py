@@ -12,9 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from analysis.claims import effect_cell, n_cell
 from methods.common.errors import UserError
 
 START, END = "<!-- claims table: start -->", "<!-- claims table: end -->"
@@ -30,17 +30,11 @@ def short_env(env: str) -> str:
 def compact_table(claims: pd.DataFrame) -> str:
     """One markdown row per claim row: the claim's headline, env, variants, verdict in bold,
     effect [95% CI] to 3 significant digits, n per group."""
-
-    def num(v: float) -> str:
-        return "–" if not np.isfinite(v) else f"{v:.3g}"
-
     lines = ["| claim | env | variants | verdict | effect [95% CI] | n |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for r in claims.itertuples(index=False):
-        n = f"{r.n_x} vs {r.n_y}" if r.n_y else str(r.n_x)
         cells = [str(r.claim).split(":")[0], short_env(r.env), r.variants,
-                 f"**{r.verdict}**", f"{num(r.effect)} [{num(r.ci_low)}, {num(r.ci_high)}]",
-                 n]  # fmt: skip
+                 f"**{r.verdict}**", effect_cell(r), n_cell(r)]  # fmt: skip
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
