@@ -5,9 +5,9 @@ started, with the env steps done and an estimate of the time left.
 
 Reads only the run directories (config.yaml, returns.csv, timings.csv, meta.json,
 checkpoint.pt), so it works beside a running ``snakemake`` and on a cluster's shared disk.
-The time left assumes the runs still to do go as fast as the finished runs of the same
-variant and env (or, lacking those, as the running ones), spread over as many parallel jobs
-as are running now (at least one).
+The time left assumes the runs still to do go as fast as the finished and started runs of
+the same variant and env, spread over as many parallel jobs as are running now (at least
+one); runs of a variant and env with no started run are counted, not estimated.
 """
 
 from __future__ import annotations
@@ -86,30 +86,31 @@ def _state(run_dir: Path, variant: str, env: str, seed: int, stale_minutes: floa
     return RunState(variant, env, seed, state, step, budget, seconds)
 
 
-def time_left(states: list[RunState]) -> float:
-    """Seconds left for the whole tier (see the module docstring); NaN when unknown."""
-    done = [s for s in states if s.state == "done" and s.step > 0]
-    rate_of = {}  # (variant, env) -> seconds per env step, from finished runs
-    for s in done:
-        rate_of.setdefault((s.variant, s.env), []).append(s.seconds / s.step)
-    started = [s for s in states if s.state in ("running", "stopped") and s.step > 0]
-    for s in started:
-        if s.seconds > 0:
+def time_left(states: list[RunState]) -> tuple[float, int]:
+    """Seconds left for the runs that can be estimated (see the module docstring), and how
+    many unfinished runs cannot be: no run of their variant and env has started yet."""
+    core_seconds, unknown = _core_seconds_left(states)
+    running = max(1, sum(s.state == "running" for s in states))
+    return core_seconds / running, unknown
+
+
+def _core_seconds_left(states: list[RunState]) -> tuple[float, int]:
+    """One-core seconds left over the estimable unfinished runs, and the count of the rest."""
+    rate_of = {}  # (variant, env) -> seconds per env step, from finished and started runs
+    for s in states:
+        if s.step > 0 and (s.state == "done" or s.state != "not started" and s.seconds > 0):
             rate_of.setdefault((s.variant, s.env), []).append(s.seconds / s.step)
-    total = 0.0
+    total, unknown = 0.0, 0
     for s in states:
         if s.state == "done":
             continue
         rates = rate_of.get((s.variant, s.env))
-        if not rates or not s.budget and s.state != "not started":
-            return float("nan")
-        per_step = sum(rates) / len(rates)
         budget = s.budget or _known_budget(states, s)
-        if budget is None:
-            return float("nan")
-        total += per_step * (budget - s.step)
-    running = max(1, sum(s.state == "running" for s in states))
-    return total / running
+        if not rates or budget is None:
+            unknown += 1
+            continue
+        total += sum(rates) / len(rates) * (budget - s.step)
+    return total, unknown
 
 
 def _known_budget(states: list[RunState], target: RunState) -> int | None:
@@ -132,8 +133,17 @@ def print_status(config_file: str, stale_minutes: float = 10.0) -> None:
     counts = {k: sum(s.state == k for s in states) for k in
               ("done", "running", "stopped", "not started")}  # fmt: skip
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    print(f"tier '{paths.name}' ({paths.runs}): {len(states)} runs: {summary}; "
-          f"about {clock(time_left(states))} left")  # fmt: skip
+    seconds, unknown = time_left(states)
+    estimated = sum(s.state != "done" for s in states) - unknown
+    line = f"tier '{paths.name}' ({paths.runs}): {len(states)} runs: {summary}"
+    if estimated:
+        core_hours = _core_seconds_left(states)[0] / 3600
+        line += (f"; about {clock(seconds)} left for {estimated} run{'s' * (estimated > 1)} "
+                 f"({core_hours:.2f} core-hours)")  # fmt: skip
+    if unknown:
+        line += (f"; {unknown} run{'s' * (unknown > 1)} not estimated (no run of their "
+                 "variant and env has started)")  # fmt: skip
+    print(line)
     if counts["stopped"]:
         print("stopped runs resume from their checkpoint when the same snakemake command runs "
               "again")  # fmt: skip

@@ -37,7 +37,17 @@ def test_states_and_time_left(tmp_path, monkeypatch):
     assert states[("mbpo-k5", 1)].state == "not started"
     # sac: 0.1 s/step (both runs) -> 500 steps left = 50 s; mbpo: 2 s/step -> 800 + 1000
     # steps = 3600 s; one job running
-    assert abs(time_left(list(states.values())) - 3650.0) < 1e-6
+    assert time_left(list(states.values())) == (3650.0, 0)
+
+
+def test_time_left_counts_the_runs_it_cannot_estimate(tmp_path, monkeypatch):
+    """Runs of a (variant, env) with no started run have no rate: the estimate covers the
+    others and says how many it leaves out, instead of no estimate at all."""
+    monkeypatch.chdir(tmp_path)
+    fake_run(tmp_path, "sac", 0, 1000, 1000, 100.0, finished=True)
+    fake_run(tmp_path, "sac", 1, 500, 1000, 50.0, finished=False)  # running
+    states = run_states(TIER, "config/tiny.yaml")
+    assert time_left(states) == (50.0, 2)  # mbpo-k5 s0 and s1: nothing to estimate from
 
 
 def test_status_command_prints_a_summary(tmp_path, monkeypatch, capsys):
@@ -50,3 +60,5 @@ def test_status_command_prints_a_summary(tmp_path, monkeypatch, capsys):
     assert main(["status", "--config", "config/tiny.yaml"]) == 0
     out = capsys.readouterr().out
     assert "tier 'tiny' (results/tiny/runs): 4 runs: 1 done, 3 not started" in out
+    # sac s1 from sac s0's rate; the two mbpo-k5 runs have none yet
+    assert "about 1m40s left for 1 run (0.03 core-hours); 2 runs not estimated" in out
