@@ -5,14 +5,18 @@ same jobs take on N cores.
 
 Reads ``tables/provenance.csv`` (training: the wall seconds of the work each run kept,
 earlier attempts of a resumed run included up to their last checkpoint) and Snakemake's
-benchmark files under ``benchmarks/`` (every other rule). Every job of the tiers uses one
-thread, so a job's wall seconds are its core-seconds. The wall time on N cores is a list
-schedule of the measured jobs: training runs longest first on N cores, then each diagnostic
-once what it reads is done (its run; the held-out sets of its env for model error; all
-runs of the env and seed for chaos and the trained policy's held-out set, a pessimistic
-stand-in for the one run they read), then the analysis (tables, figures, claims) in
-sequence. Snakemake orders jobs its own way, so that figure is an estimate, bounded below by
-core-hours / N.
+benchmark files under ``benchmarks/`` (every other rule). A job's cost is its CPU seconds,
+so that a job slowed by others on an oversubscribed machine costs what it used: a
+benchmark file's ``cpu_time``; for training, the kept wall seconds times the last attempt's
+CPU share (its ``cpu_time`` over its wall seconds). Where no CPU time was measured (a run
+trained outside the DAG, an old file) the wall seconds count. Every job of the tiers uses
+one thread, so a job's CPU seconds are also its duration on a core of its own. The wall
+time on N cores is a list schedule of the measured jobs: training runs longest first on N
+cores, then each diagnostic once what it reads is done (its run; the held-out sets of its
+env for model error; all runs of the env and seed for chaos and the trained policy's
+held-out set, a pessimistic stand-in for the one run they read), then the analysis
+(tables, figures, claims) in sequence. Snakemake orders jobs its own way, so that figure
+is an estimate, bounded below by core-hours / N.
 """
 
 from __future__ import annotations
@@ -42,8 +46,12 @@ def read_jobs(results: Path) -> pd.DataFrame:
     if missing or runs.wall_s.isna().any():
         raise UserError(f"{provenance}: no {', '.join(sorted(missing)) or 'wall_s'} for "
                         "every run; rerun its provenance rule")  # fmt: skip
+    share = pd.Series(1.0, index=runs.index)
+    if {"last_attempt_s", "last_attempt_cpu_s"} <= set(runs.columns):
+        measured = runs.last_attempt_cpu_s.notna() & runs.last_attempt_s.gt(0)
+        share[measured] = runs.last_attempt_cpu_s[measured] / runs.last_attempt_s[measured]
     rows = [{"rule": "train", "variant": r.variant, "env": r.env, "seed": int(r.seed),
-             "seconds": float(r.wall_s)} for r in runs.itertuples()]  # fmt: skip
+             "seconds": float(r.wall_s) * share[i]} for i, r in runs.iterrows()]  # fmt: skip
     bench = results / "benchmarks"
     for path in sorted(bench.rglob("*.tsv")):
         parts = path.relative_to(bench).with_suffix("").parts
@@ -58,7 +66,8 @@ def read_jobs(results: Path) -> pd.DataFrame:
         elif parts[0] == "heldout" and len(parts) == 2:  # the policy set needs its run
             row.update(rule="heldout_policy" if parts[1].endswith("_policy") else "heldout",
                        env=parts[1].removesuffix("_policy"))  # fmt: skip
-        row["seconds"] = read_benchmark(path)[0]
+        cost = read_benchmark(path)
+        row["seconds"] = cost.wall_s if cost.cpu_s is None else cost.cpu_s
         rows.append(row)
     return pd.DataFrame(rows)
 

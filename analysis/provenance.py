@@ -5,7 +5,7 @@
 From each run's ``meta.json`` (commit, host, device, packages, wall seconds of the work the
 run kept: a resumed run's earlier attempts count up to their last checkpoint, so the time an
 attempt spent after it and before a kill is not in it) and Snakemake's ``benchmark.tsv``
-beside it (peak resident memory and wall seconds of the last attempt; absent for a run
+beside it (peak resident memory, wall and CPU seconds of the last attempt; absent for a run
 trained outside the DAG). A CSV, so that it reads on a code host without tools.
 """
 
@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -25,7 +26,7 @@ PACKAGES = ("torch", "numpy", "gymnasium", "mujoco", "dm_control", "snakemake")
 COLUMNS = ["variant", "env", "seed", "git_commit", "git_dirty", "host", "device",
            "device_name", "threads", "python", *PACKAGES, "attempts", "hosts", "git_commits",
            "resumed_at_steps", "regenerated_at_steps", "wall_s", "last_attempt_s",
-           "max_rss_mb", "start_time", "end_time"]  # fmt: skip
+           "last_attempt_cpu_s", "max_rss_mb", "start_time", "end_time"]  # fmt: skip
 
 
 def _unique(values: list) -> str:
@@ -56,19 +57,32 @@ def provenance_row(run_dir: Path) -> dict:
            "regenerated_at_steps": _unique(meta.get("regenerated_at_steps", [])),
            "wall_s": meta.get("wall_seconds"),
            "start_time": meta.get("start_time"), "end_time": meta.get("end_time")}  # fmt: skip
-    row["last_attempt_s"] = row["max_rss_mb"] = None
+    row["last_attempt_s"] = row["last_attempt_cpu_s"] = row["max_rss_mb"] = None
     bench = run_dir / "benchmark.tsv"
     if bench.exists():
-        row["last_attempt_s"], row["max_rss_mb"] = read_benchmark(bench)
+        cost = read_benchmark(bench)
+        row["last_attempt_s"], row["last_attempt_cpu_s"] = cost.wall_s, cost.cpu_s
+        row["max_rss_mb"] = cost.max_rss_mb
     return row
 
 
-def read_benchmark(path: Path) -> tuple[float, float]:
-    """(wall seconds, peak resident MB) of a Snakemake ``benchmark:`` file."""
+class Benchmark(NamedTuple):
+    """What Snakemake's ``benchmark:`` file measured of one job."""
+
+    wall_s: float
+    max_rss_mb: float
+    cpu_s: float | None  # user + system CPU seconds; None where the file has no cpu_time
+
+
+def read_benchmark(path: Path) -> Benchmark:
+    """The wall seconds, peak resident MB and CPU seconds of a ``benchmark:`` file."""
     try:
         cost = pd.read_csv(path, sep="\t").iloc[0]
-        return float(cost["s"]), float(cost["max_rss"])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, KeyError, IndexError) as exc:
+        cpu = cost.get("cpu_time")
+        return Benchmark(float(cost["s"]), float(cost["max_rss"]),
+                         None if pd.isna(cpu) else float(cpu))  # fmt: skip
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, KeyError, IndexError,
+            ValueError) as exc:  # fmt: skip
         raise UserError(f"{path} is corrupted ({exc})") from None
 
 

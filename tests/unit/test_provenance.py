@@ -9,7 +9,8 @@ from analysis.provenance import main, provenance_table
 from methods.common.errors import UserError
 
 
-def make_run(root, variant="mbpo-k5", env="gym-Hopper-v5", seed=0, earlier=(), bench=True):
+def make_run(root, variant="mbpo-k5", env="gym-Hopper-v5", seed=0, earlier=(), bench=True,
+             cpu=None):  # fmt: skip
     run = root / variant / env / f"s{seed}"
     run.mkdir(parents=True)
     meta = {"git_commit": "b" * 40, "git_dirty": False, "host": "hostB", "device": "cpu",
@@ -20,8 +21,12 @@ def make_run(root, variant="mbpo-k5", env="gym-Hopper-v5", seed=0, earlier=(), b
         meta["earlier_attempts"] = list(earlier)
         meta["resumed_at_steps"] = [4000 * (i + 1) for i in range(len(earlier))]
     (run / "meta.json").write_text(json.dumps(meta))
-    if bench:
+    if bench and cpu is None:
         (run / "benchmark.tsv").write_text("s\th:m:s\tmax_rss\n300.25\t0:05:00\t812.5\n")
+    elif bench:
+        (run / "benchmark.tsv").write_text(
+            f"s\th:m:s\tmax_rss\tmean_load\tcpu_time\n300.25\t0:05:00\t812.5\t50\t{cpu}\n"
+        )
     return run
 
 
@@ -54,3 +59,12 @@ def test_corrupted_meta_is_one_error_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: run ") and "Traceback" not in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_the_last_attempts_cpu_seconds_are_kept_where_snakemake_measured_them(tmp_path):
+    """A job that shared its core ran longer than the CPU it used: the cost table needs both
+    (issue 37), and a benchmark file without cpu_time (hand-written, old) leaves it empty."""
+    runs = [make_run(tmp_path, "a", cpu=150.5), make_run(tmp_path, "b")]
+    table = provenance_table(runs).set_index("variant")
+    assert table.loc["a", "last_attempt_cpu_s"] == 150.5
+    assert pd.isna(table.loc["b", "last_attempt_cpu_s"])
