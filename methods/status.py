@@ -133,11 +133,11 @@ def print_status(config_file: str, stale_minutes: float = 10.0) -> None:
     counts = {k: sum(s.state == k for s in states) for k in
               ("done", "running", "stopped", "not started")}  # fmt: skip
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    seconds, unknown = time_left(states)
+    core_seconds, unknown = _core_seconds_left(states)
     estimated = sum(s.state != "done" for s in states) - unknown
     line = f"tier '{paths.name}' ({paths.runs}): {len(states)} runs: {summary}"
     if estimated:
-        core_hours = _core_seconds_left(states)[0] / 3600
+        seconds, core_hours = core_seconds / max(1, counts["running"]), core_seconds / 3600
         line += (f"; about {clock(seconds)} left for {estimated} run{'s' * (estimated > 1)} "
                  f"({core_hours:.2f} core-hours)")  # fmt: skip
     if unknown:
