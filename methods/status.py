@@ -90,8 +90,12 @@ def time_left(states: list[RunState]) -> tuple[float, int]:
     """Seconds left for the runs that can be estimated (see the module docstring), and how
     many unfinished runs cannot be: no run of their variant and env has started yet."""
     core_seconds, unknown = _core_seconds_left(states)
-    running = max(1, sum(s.state == "running" for s in states))
-    return core_seconds / running, unknown
+    return core_seconds / _parallel_jobs(states), unknown
+
+
+def _parallel_jobs(states: list[RunState]) -> int:
+    """The jobs running now (at least one): what the time left is spread over."""
+    return max(1, sum(s.state == "running" for s in states))
 
 
 def _core_seconds_left(states: list[RunState]) -> tuple[float, int]:
@@ -137,7 +141,7 @@ def print_status(config_file: str, stale_minutes: float = 10.0) -> None:
     estimated = sum(s.state != "done" for s in states) - unknown
     line = f"tier '{paths.name}' ({paths.runs}): {len(states)} runs: {summary}"
     if estimated:
-        seconds, core_hours = core_seconds / max(1, counts["running"]), core_seconds / 3600
+        seconds, core_hours = core_seconds / _parallel_jobs(states), core_seconds / 3600
         line += (f"; about {clock(seconds)} left for {estimated} run{'s' * (estimated > 1)} "
                  f"({core_hours:.2f} core-hours)")  # fmt: skip
     if unknown:
