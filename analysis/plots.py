@@ -549,40 +549,55 @@ def variant_rows(ax, summary: pd.DataFrame, order: list[str]) -> None:
 
 @styled
 def final_performance(scores: pd.DataFrame) -> plt.Figure:
-    """IQM, median, mean and optimality gap of the normalised scores at each env's common
-    budget, per variant, each with a 95% stratified bootstrap CI over runs x envs
-    (rliable's interval plot)."""
-    from analysis.stats import AGGREGATES, stratified_bootstrap_ci
+    """Normalised score at each env's common budget: one panel per env (each variant's runs
+    as dots, their IQM with a 95% bootstrap CI over seeds), and a last panel with the IQM
+    over runs x envs (95% stratified bootstrap CI, rliable's) of the variants that ran on
+    every scored env, so that no aggregate mixes different env sets."""
+    from analysis.stats import iqm, stratified_bootstrap_ci
 
-    rows = []
-    for variant, data in scores.dropna(subset=["score"]).groupby("variant"):
-        table = data.pivot_table(index="seed", columns="env", values="score")
-        matrix = table.dropna().to_numpy()  # runs present on every env of the variant
-        if matrix.size == 0:
-            continue
-        for name, aggregate in AGGREGATES.items():
-            point, low, high = stratified_bootstrap_ci(matrix, aggregate, reps=1000)
-            rows.append({"variant": variant, "aggregate": name, "point": point, "low": low,
-                         "high": high})  # fmt: skip
-    if not rows:
+    data = scores.dropna(subset=["score"])
+    if data.empty:
         return no_data_figure("final performance", "no normalised scores (no env has a "
                               "published reference or an mpc-oracle run)")  # fmt: skip
-    summary = pd.DataFrame(rows)
-    order = variant_order(summary.variant.unique())
-    fig, axes = panels(len(AGGREGATES), cols=2, width=3.9, height=0.9 + 0.3 * len(order),
-                       sharey=None)  # fmt: skip
-    for ax, name in zip(axes, AGGREGATES, strict=True):
-        variant_rows(ax, summary[summary["aggregate"] == name].set_index("variant"), order)
-        gap = name == "optimality gap"
-        ax.set(title=f"{name} (lower is better)" if gap else f"{name} (higher is better)",
-               xlabel="1 - score, mean over runs x envs (scores capped at 1)" if gap
-               else "normalised score at the common budget")  # fmt: skip
+    envs = sorted(data.env.unique())
+    tables = {variant: group.pivot_table(index="seed", columns="env", values="score")
+              for variant, group in data.groupby("variant")}  # fmt: skip
+    everywhere = [v for v, t in tables.items() if len(envs) > 1 and set(t.columns) == set(envs)
+                  and not t[envs].dropna().empty]  # fmt: skip
+    order = variant_order(tables)
+    fig, axes = panels(len(envs) + bool(everywhere), cols=2, width=3.9,
+                       height=1.0 + 0.3 * len(order), sharey=None)  # fmt: skip
+    for ax, env in zip(axes, envs, strict=False):
+        rows = []
+        for variant, table in tables.items():
+            if env not in table:
+                continue
+            runs = table[env].dropna().to_numpy()
+            point, low, high = stratified_bootstrap_ci(runs[:, None], iqm, reps=1000)
+            rows.append({"variant": variant, "point": point, "low": low, "high": high})
+            y = order.index(variant) + np.linspace(-0.15, 0.15, len(runs))
+            ax.plot(runs, y, ".", ms=3, color="k", alpha=0.5, zorder=3)  # the runs
+        variant_rows(ax, pd.DataFrame(rows).set_index("variant"), order)
+        step = data.loc[data.env == env, "common_step"].max()
+        ax.set_title(f"{env} at {int(step)} env steps" if pd.notna(step) else env)
+    if everywhere:
+        ax = axes[-1]
+        rows = []
+        for variant in everywhere:
+            matrix = tables[variant][envs].dropna().to_numpy()  # seeds present on every env
+            point, low, high = stratified_bootstrap_ci(matrix, iqm, reps=1000)
+            rows.append({"variant": variant, "point": point, "low": low, "high": high})
+        variant_rows(ax, pd.DataFrame(rows).set_index("variant"), order)
+        ax.set_title(f"all {len(envs)} envs: IQM over runs x envs\n(variants that ran on "
+                     "every env)")  # fmt: skip
+    for ax in axes:
         for ref in (0.0, 1.0):
             ax.axvline(ref, color="#BBBBBB", lw=0.8, zorder=0)
     for ax in axes[1::2]:
         ax.tick_params(labelleft=False)
-    fig.supxlabel("score at the common budget of each env (the same env steps for every "
-                  "variant):\n" + score_footer(scores), fontsize=8, ha="center")  # fmt: skip
+    fig.supxlabel("normalised score at the common budget of each env (the same env steps "
+                  "for every variant); bar: IQM with its 95% CI, dots: runs\n"
+                  + score_footer(scores), fontsize=8, ha="center")  # fmt: skip
     return fig
 
 

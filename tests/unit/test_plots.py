@@ -72,13 +72,31 @@ def test_probability_of_improvement_shows_a_degenerate_interval_as_a_marker():
     assert "common budget" in all_text(fig)
 
 
-def test_final_performance_says_which_budget_and_reference_and_gap_direction():
+def test_final_performance_says_which_budget_and_reference():
     fig = plots.final_performance(scores_table([0.1, 0.3, 0.2], [0.6, 0.8, 0.7]))
     text = all_text(fig)
     assert "normalised score at the common budget" in text
-    assert "optimality gap (lower is better)" in text
     assert "gym-Pendulum-v1: score at 300 env steps" in text
     assert "1 = mpc-oracle" in text
+
+
+def test_final_performance_compares_variants_only_on_the_same_envs():
+    """A variant that ran on one env must not be set beside one aggregated over others: one
+    panel per env, and the across-env panel only holds variants that ran on every env."""
+    pendulum = scores_table([0.1, 0.3, 0.2], [0.6, 0.8, 0.7])
+    hopper = pendulum[pendulum.variant == "sac"].assign(env="gym-Hopper-v5", score=0.9)
+    fig = plots.final_performance(pd.concat([pendulum, hopper], ignore_index=True))
+    titles = {ax.get_title(): ax for ax in fig.axes}
+    per_env = [t for t in titles if t.startswith("gym-")]
+    assert sorted(t.split(" ")[0] for t in per_env) == ["gym-Hopper-v5", "gym-Pendulum-v1"]
+
+    def variants(ax):
+        return {line.get_gid() for line in ax.get_lines() if line.get_gid()}
+
+    hopper_ax = next(titles[t] for t in per_env if t.startswith("gym-Hopper-v5"))
+    assert variants(hopper_ax) == {"variant:sac"}
+    across = [ax for t, ax in titles.items() if t.startswith("all ")]
+    assert len(across) == 1 and variants(across[0]) == {"variant:sac"}
 
 
 def test_final_performance_flags_a_reference_below_random():
