@@ -525,6 +525,10 @@ def score_footer(scores: pd.DataFrame) -> str:
         ):
             warning = " (NOT above random: the scale is inverted)"
         line = f"{env}: score at {budget}; 0 = random policy, 1 = {ref}{warning}"
+        if "common_return" in group:
+            late = group.groupby("variant").common_return.apply(lambda r: r.isna().all())
+            if late.any():
+                line += f"; left out, first evaluated after it: {', '.join(late[late].index)}"
         lines.append(textwrap.fill(line, width=FOOTER_CHARS, subsequent_indent="    "))
     return "\n".join(lines)
 

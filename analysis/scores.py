@@ -106,7 +106,8 @@ def run_scores(
     tier's true-simulator planner (``mpc-oracle``); never a learner of the tier (that would
     be circular and move when variants are added). An env with neither gets no score.
     """
-    per_run = run_summary(returns).merge(common_budget_returns(returns),
+    # a run first evaluated after the common budget stays, unscored (named in the figures)
+    per_run = run_summary(returns).merge(common_budget_returns(returns), how="left",
                                          on=["variant", "env", "seed"])  # fmt: skip
     random_mean = random_returns.groupby("env")["return"].mean()
     missing = sorted(set(per_run.env) - set(random_mean.index))

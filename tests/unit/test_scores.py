@@ -66,6 +66,24 @@ def test_scores_compare_every_variant_at_the_envs_common_budget():
     assert scores.loc["sac", "final_return"] == pytest.approx(99.0)  # its own end, reported
 
 
+def test_a_run_first_evaluated_after_the_common_budget_is_kept_and_named():
+    """The mid tier's mpc-cem ran 300 steps; runs first evaluated at 500 vanished from the
+    scores (and the figures) without a word. They stay, unscored, and the footer names them."""
+    from analysis.plots import score_footer
+
+    late = pd.DataFrame({"variant": "sac", "method": "sac", "env": "a", "seed": 0,
+                         "env_step": [500, 1000], "eval_return_mean": [10.0, 20.0]})  # fmt: skip
+    short = curve("mbpo", "mbpo", "a", 0, [30.0, 40.0, 50.0])
+    randoms = pd.DataFrame({"env": ["a"], "return": [0.0]})
+    reference = pd.DataFrame({"env": ["a"], "reference_return": [100.0],
+                              "reference_name": ["paper"], "citation": ["x"]})  # fmt: skip
+    scores = run_scores(pd.concat([late, short]), randoms, reference).set_index("variant")
+    assert np.isnan(scores.loc["sac", "score"])
+    assert scores.loc["sac", "final_return"] == pytest.approx(20.0)
+    assert scores.loc["mbpo", "score"] == pytest.approx(0.5)
+    assert "left out, first evaluated after it: sac" in score_footer(scores.reset_index())
+
+
 def test_missing_random_returns_is_an_error():
     with pytest.raises(UserError, match="no random-policy returns for a"):
         run_scores(curve("sac", "sac", "a", 0, [1.0, 2.0, 3.0]),
