@@ -32,7 +32,7 @@ from pathlib import Path
 from methods.common.config import load_config_file
 from methods.common.errors import UserError
 from methods.common.resume import CHECKPOINT_NAME, slim_checkpoint
-from methods.common.tiers import tier_paths
+from methods.common.tiers import tier_paths, tier_seeds
 
 MODEL_FILES = ("model.pt", "policy.pt", "critic.pt", "value.pt")
 
@@ -58,8 +58,7 @@ def pack(config_file: str) -> list[Path]:
     config = load_config_file(config_file)
     paths = tier_paths(config, config_file)
     results, runs = Path(paths.results), Path(paths.runs)
-    seeds = config.get("seeds", 1)
-    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    seeds = tier_seeds(config)
     travel = []
     for run in sorted(runs.glob("*/*/s*")):
         variant, env, seed = run.parent.parent.name, run.parent.name, run.name[1:]

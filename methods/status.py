@@ -23,7 +23,7 @@ import yaml
 from methods.common.config import load_config_file
 from methods.common.errors import UserError
 from methods.common.run_io import clock
-from methods.common.tiers import tier_paths
+from methods.common.tiers import tier_paths, tier_seeds
 
 
 @dataclass
@@ -53,8 +53,7 @@ def _last_step_and_seconds(run_dir: Path) -> tuple[int, float]:
 
 def run_states(config: dict, config_file: str, stale_minutes: float = 10.0) -> list[RunState]:
     """One RunState per (variant, env, seed) of the tier, in the config's order."""
-    seeds = config["seeds"]
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    seeds = tier_seeds(config)
     runs = Path(tier_paths(config, config_file).runs)
     states = []
     for variant, settings in config["variants"].items():

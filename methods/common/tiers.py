@@ -35,6 +35,12 @@ class TierPaths:
         return f"{self.results}/benchmarks"
 
 
+def tier_seeds(config: dict) -> list[int]:
+    """The tier's seeds: ``seeds: 5`` means 0..4, a list is taken as it is."""
+    seeds = config.get("seeds", 1)
+    return list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+
+
 def tier_name(config: dict, config_file: str | Path = DEFAULT_CONFIG) -> str:
     """The config's ``tier:``, else its file name (config/config.yaml: ``default``)."""
     name = config.get("tier") or Path(config_file).stem

@@ -39,11 +39,6 @@ CONFIG_FILE = (
     if workflow.overwrite_configfiles
     else "config/config.yaml"
 )
-SEEDS = (
-    list(range(config["seeds"]))
-    if isinstance(config["seeds"], int)
-    else config["seeds"]
-)
 # `--config run_variants='[a,b]'` runs a subset of the config's variants
 if config.get("run_variants"):
     unknown = [v for v in config["run_variants"] if v not in config["variants"]]
@@ -57,7 +52,9 @@ if config.get("run_variants"):
 # Each tier owns its outputs: results/<tier>/ (the default tier: results/ and figures/), so
 # that no command of one tier rewrites another's runs, tables or figures.
 sys.path.insert(0, workflow.basedir)  # methods/common/tiers.py is pure Python
-from methods.common.tiers import tier_paths
+from methods.common.tiers import tier_paths, tier_seeds
+
+SEEDS = tier_seeds(config)
 
 try:
     PATHS = tier_paths(config, CONFIG_FILE)
