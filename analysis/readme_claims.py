@@ -18,6 +18,10 @@ from analysis.claims import effect_cell, n_cell
 from methods.common.errors import UserError
 
 START, END = "<!-- claims table: start -->", "<!-- claims table: end -->"
+# the README's short name of each claim (results/claims.md states it in full)
+SHORT = {"1": "1 error compounds ~H^2", "1b": "1b state RMSE ~t", "2": "2 BPTT gradients explode",
+         "3": "3 Dyna exploited", "4": "4 branched beat long / model-free",
+         "5": "5 MPC costly per action", "6": "6 branched reduce mismatch"}  # fmt: skip
 
 
 def short_env(env: str) -> str:
@@ -28,12 +32,13 @@ def short_env(env: str) -> str:
 
 
 def compact_table(claims: pd.DataFrame) -> str:
-    """One markdown row per claim row: the claim's headline, env, variants, verdict in bold,
+    """One markdown row per claim row: the claim's short name, env, variants, verdict in bold,
     effect [95% CI] to 3 significant digits, n per group."""
     lines = ["| claim | env | variants | verdict | effect [95% CI] | n |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for r in claims.itertuples(index=False):
-        cells = [str(r.claim).split(":")[0], short_env(r.env), r.variants,
+        number = str(r.claim).split(".")[0]
+        cells = [SHORT.get(number, str(r.claim).split(":")[0]), short_env(r.env), r.variants,
                  f"**{r.verdict}**", effect_cell(r), n_cell(r)]  # fmt: skip
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)

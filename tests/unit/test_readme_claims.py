@@ -26,10 +26,10 @@ def test_compact_rows_keep_verdict_effect_ci_and_n(tmp_path):
     table = compact_table(read_claims(claims_csv(tmp_path / "c.csv")))
     rows = table.splitlines()[2:]
     assert rows[0] == (
-        "| 4. short branched rollouts beat long rollouts and model-free | Hopper "
+        "| 4 branched beat long / model-free | Hopper "
         "| mbpo-k5 vs sac-matched | **supported** | 412 [120, 700] | 5 vs 5 |"
     )
-    assert rows[1].startswith("| 1. model error compounds | cartpole-swingup | mbpo-k5 |")
+    assert rows[1].startswith("| 1 error compounds ~H^2 | cartpole-swingup | mbpo-k5 |")
     assert short_env("gym-InvertedPendulum-v5") == "InvertedPendulum"
 
 
@@ -55,3 +55,12 @@ def test_the_readme_shows_the_committed_default_tier_claims_or_none():
         assert main([str(published), "--check", str(ROOT / "README.md")]) == 0
     else:
         assert START not in readme
+
+
+def test_every_claim_has_a_short_name_in_the_readme_table():
+    from analysis.claims import CLAIMS
+    from analysis.readme_claims import SHORT
+
+    assert set(SHORT) == set(CLAIMS)
+    for key, text in CLAIMS.items():
+        assert SHORT[key].split(" ")[0] == text.split(".")[0]  # the same number
