@@ -79,7 +79,9 @@ def _build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="how far a tier's runs are: done, running, left")
     status.add_argument("--config", default="config/config.yaml", help="the tier's config")
     status.add_argument("--stale-minutes", type=float, default=10.0,
-                        help="a run whose logs are older than this is not running")  # fmt: skip
+                        help="a run whose files are older than this (or than twice the "
+                        "longest gap between its variant and env's evaluations) is not "
+                        "running")  # fmt: skip
     slim = sub.add_parser("slim-checkpoint",
                           help="drop a run checkpoint's model buffer so it can travel")  # fmt: skip
     slim.add_argument("run", help="run directory (or its checkpoint.pt)")

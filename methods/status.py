@@ -4,7 +4,10 @@ started, with the env steps done and an estimate of the time left.
     python -m methods status --config config/config.yaml
 
 Reads only the run directories (config.yaml, returns.csv, timings.csv, meta.json,
-checkpoint.pt), so it works beside a running ``snakemake`` and on a cluster's shared disk.
+checkpoint.pt), so it works beside a running ``snakemake`` and on a cluster's shared disk. A
+run is running while its files are younger than ``--stale-minutes`` or twice the longest gap
+between evaluations of its variant and env, whichever is longer (a planner on cartpole writes
+every ~17 minutes).
 The time left assumes the runs still to do go as fast as the finished and started runs of
 the same variant and env, spread over as many parallel jobs as are running now (at least
 one); runs of a variant and env with no started run are counted, not estimated.
@@ -61,13 +64,27 @@ def run_states(config: dict, config_file: str, stale_minutes: float = 10.0) -> l
         for env in config["envs"]:
             if only is not None and env not in only:
                 continue
-            for seed in seeds:
-                run_dir = runs / variant / env / f"s{seed}"
-                states.append(_state(run_dir, variant, env, seed, stale_minutes))
+            dirs = {seed: runs / variant / env / f"s{seed}" for seed in seeds}
+            # a run writes at each evaluation: its pair's longest gap between evaluations
+            # (twice, with a floor of stale_minutes) is how long it may be silent and running
+            gap = max((_longest_write_gap(d) for d in dirs.values()), default=0.0)
+            stale_s = max(60 * stale_minutes, 2 * gap)
+            for seed, run_dir in dirs.items():
+                states.append(_state(run_dir, variant, env, seed, stale_s))
     return states
 
 
-def _state(run_dir: Path, variant: str, env: str, seed: int, stale_minutes: float) -> RunState:
+def _longest_write_gap(run_dir: Path) -> float:
+    """Longest training wall-clock gap (s) between a run's evaluations, from its start."""
+    timings = run_dir / "timings.csv"
+    if not timings.exists():
+        return 0.0
+    walls = [0.0] + [float(row["value"]) for row in csv.DictReader(timings.open())
+                     if row["name"] == "time/train_wall_s"]  # fmt: skip
+    return max(b - a for a, b in zip(walls[:-1], walls[1:], strict=True)) if len(walls) > 1 else 0.0
+
+
+def _state(run_dir: Path, variant: str, env: str, seed: int, stale_s: float) -> RunState:
     budget = 0
     if (run_dir / "config.yaml").exists():
         budget = int(yaml.safe_load((run_dir / "config.yaml").read_text())["params"]["env_steps"])
@@ -80,7 +97,7 @@ def _state(run_dir: Path, variant: str, env: str, seed: int, stale_minutes: floa
         return RunState(variant, env, seed, "not started", 0, 0, 0.0)
     step, seconds = _last_step_and_seconds(run_dir)
     newest = max(p.stat().st_mtime for p in run_dir.iterdir() if p.is_file())
-    running = time.time() - newest < 60 * stale_minutes
+    running = time.time() - newest < stale_s
     state = "running" if running else "stopped"
     return RunState(variant, env, seed, state, step, budget, seconds)
 

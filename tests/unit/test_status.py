@@ -40,6 +40,24 @@ def test_states_and_time_left(tmp_path, monkeypatch):
     assert time_left(list(states.values())) == (3650.0, 0)
 
 
+def test_a_run_slower_than_the_stale_window_between_writes_is_running(tmp_path, monkeypatch):
+    """A planner on cartpole writes every ~17 min (one eval per 1000 steps, one episode end
+    per eval): 15 min after its last write it is running, not stopped; so is a just-started
+    seed of the same variant and env. An hour after, it is stopped."""
+    monkeypatch.chdir(tmp_path)
+    fake_run(tmp_path, "sac", 0, 1000, 2000, 1000.0, finished=False, age_s=900)
+    fake_run(tmp_path, "mbpo-k5", 0, 1000, 2000, 1000.0, finished=False, age_s=3600)
+    states = {(s.variant, s.seed): s for s in run_states(TIER, "config/tiny.yaml")}
+    assert states[("sac", 0)].state == "running"
+    assert states[("mbpo-k5", 0)].state == "stopped"
+    run = tmp_path / "results/tiny/runs/sac/gym-Pendulum-v1/s1"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": 2000}}))
+    os.utime(run / "config.yaml", (time.time() - 900, time.time() - 900))
+    states = {(s.variant, s.seed): s for s in run_states(TIER, "config/tiny.yaml")}
+    assert states[("sac", 1)].state == "running"
+
+
 def test_time_left_counts_the_runs_it_cannot_estimate(tmp_path, monkeypatch):
     """Runs of a (variant, env) with no started run have no rate: the estimate covers the
     others and says how many it leaves out, instead of no estimate at all."""
