@@ -149,6 +149,8 @@ class RunWriter:
         self.timings: list[tuple] = []
         self._start = time.time()
         self._elapsed_before = 0.0  # wall seconds of earlier attempts (resumed runs)
+        self._cpu_start = time.process_time()
+        self._cpu_before: float | None = 0.0  # CPU seconds of earlier attempts; None: unknown
         self.config = config
         self.meta = provenance(device, seed)
         self.meta["start_time"] = datetime.now(timezone.utc).isoformat()
@@ -184,6 +186,7 @@ class RunWriter:
             "resumed_at_steps": self.meta.get("resumed_at_steps", []),
             "regenerated_at_steps": self.meta.get("regenerated_at_steps", []),
             "elapsed_seconds": self.elapsed_seconds(),
+            "cpu_seconds": self.cpu_seconds(),
             "attempts": [*self.meta.get("earlier_attempts", []), self._this_attempt()],
         }
 
@@ -203,10 +206,19 @@ class RunWriter:
             self.meta["earlier_attempts"] = list(state["attempts"])
         self._elapsed_before = state["elapsed_seconds"]
         self._start = time.time()
+        self._cpu_before = state.get("cpu_seconds")  # None: a checkpoint from before it was kept
+        self._cpu_start = time.process_time()
 
     def elapsed_seconds(self) -> float:
         """Wall seconds of this run, earlier attempts of a resumed run included."""
         return self._elapsed_before + time.time() - self._start
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds (user + system, all threads) of the work this run kept, earlier
+        attempts included up to their checkpoint; None where an earlier attempt's are unknown."""
+        if self._cpu_before is None:
+            return None
+        return self._cpu_before + time.process_time() - self._cpu_start
 
     def mark_resumed(self, env_step: int) -> None:
         self.meta.setdefault("resumed_at_steps", []).append(env_step)
@@ -234,4 +246,6 @@ class RunWriter:
         self.flush()
         self.meta["end_time"] = datetime.now(timezone.utc).isoformat()
         self.meta["wall_seconds"] = round(self.elapsed_seconds(), 3)
+        cpu = self.cpu_seconds()
+        self.meta["cpu_seconds"] = None if cpu is None else round(cpu, 3)
         atomic_write_text(self.out_dir / "meta.json", json.dumps(self.meta, indent=2) + "\n")
