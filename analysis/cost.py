@@ -7,9 +7,11 @@ Reads ``tables/provenance.csv`` (training: the wall seconds of the work each run
 earlier attempts of a resumed run included up to their last checkpoint) and Snakemake's
 benchmark files under ``benchmarks/`` (every other rule). A job's cost is its CPU seconds,
 so that a job slowed by others on an oversubscribed machine costs what it used: a
-benchmark file's ``cpu_time``; for training, the kept wall seconds times the last attempt's
-CPU share (its ``cpu_time`` over its wall seconds). Where no CPU time was measured (a run
-trained outside the DAG, an old file) the wall seconds count. Every job of the tiers uses
+benchmark file's ``cpu_time``; for training, the CPU seconds of the work the run kept
+(``cpu_s``, from its meta.json) or, for a run with an attempt from before those were
+recorded, its kept wall seconds times its last attempt's CPU share (``cpu_time`` over wall
+seconds in its benchmark file). Where no CPU time was measured (a run trained outside the
+DAG, an old file) the wall seconds count. Every job of the tiers uses
 one thread, so a job's CPU seconds are also its duration on a core of its own. The wall
 time on N cores is a list schedule of the measured jobs: training runs longest first on N
 cores, then each diagnostic once what it reads is done (its run; the held-out sets of its
@@ -50,8 +52,11 @@ def read_jobs(results: Path) -> pd.DataFrame:
     if {"last_attempt_s", "last_attempt_cpu_s"} <= set(runs.columns):
         measured = runs.last_attempt_cpu_s.notna() & runs.last_attempt_s.gt(0)
         share[measured] = runs.last_attempt_cpu_s[measured] / runs.last_attempt_s[measured]
+    seconds = runs.wall_s * share
+    if "cpu_s" in runs.columns:  # measured over every attempt: exact where present
+        seconds = runs.cpu_s.where(runs.cpu_s.notna(), seconds)
     rows = [{"rule": "train", "variant": r.variant, "env": r.env, "seed": int(r.seed),
-             "seconds": float(r.wall_s) * share[i]} for i, r in runs.iterrows()]  # fmt: skip
+             "seconds": float(seconds[i])} for i, r in runs.iterrows()]  # fmt: skip
     bench = results / "benchmarks"
     for path in sorted(bench.rglob("*.tsv")):
         parts = path.relative_to(bench).with_suffix("").parts

@@ -4,7 +4,8 @@
 
 From each run's ``meta.json`` (commit, host, device, packages, wall seconds of the work the
 run kept: a resumed run's earlier attempts count up to their last checkpoint, so the time an
-attempt spent after it and before a kill is not in it) and Snakemake's ``benchmark.tsv``
+attempt spent after it and before a kill is not in it; the CPU seconds of the same work, where
+every attempt measured them) and Snakemake's ``benchmark.tsv``
 beside it (peak resident memory, wall and CPU seconds of the last attempt; absent for a run
 trained outside the DAG). A CSV, so that it reads on a code host without tools.
 """
@@ -25,7 +26,7 @@ from methods.common.run_io import atomic_write_text
 PACKAGES = ("torch", "numpy", "gymnasium", "mujoco", "dm_control", "snakemake")
 COLUMNS = ["variant", "env", "seed", "git_commit", "git_dirty", "host", "device",
            "device_name", "threads", "python", *PACKAGES, "attempts", "hosts", "git_commits",
-           "resumed_at_steps", "regenerated_at_steps", "wall_s", "last_attempt_s",
+           "resumed_at_steps", "regenerated_at_steps", "wall_s", "cpu_s", "last_attempt_s",
            "last_attempt_cpu_s", "max_rss_mb", "start_time", "end_time"]  # fmt: skip
 
 
@@ -55,7 +56,7 @@ def provenance_row(run_dir: Path) -> dict:
            "git_commits": _unique([a.get("git_commit") for a in attempts]),
            "resumed_at_steps": _unique(meta.get("resumed_at_steps", [])),
            "regenerated_at_steps": _unique(meta.get("regenerated_at_steps", [])),
-           "wall_s": meta.get("wall_seconds"),
+           "wall_s": meta.get("wall_seconds"), "cpu_s": meta.get("cpu_seconds"),
            "start_time": meta.get("start_time"), "end_time": meta.get("end_time")}  # fmt: skip
     row["last_attempt_s"] = row["last_attempt_cpu_s"] = row["max_rss_mb"] = None
     bench = run_dir / "benchmark.tsv"

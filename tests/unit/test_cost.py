@@ -64,13 +64,16 @@ def test_model_error_waits_for_its_envs_held_out_sets_and_odd_names_are_refused(
 
 def test_a_job_that_shared_its_core_costs_its_cpu_seconds(tmp_path):
     """Core-hours are CPU time: a job run beside others on an oversubscribed machine took
-    longer but used no more CPU. Training scales the run's kept wall seconds (all attempts)
-    by its last attempt's CPU share; other rules use their cpu_time; files without cpu_time
-    count wall seconds."""
-    write_tier(tmp_path, {("a", "E", 0): 7200.0, ("b", "E", 0): 3600.0}, {})
+    longer but used no more CPU. Training counts the CPU seconds its meta.json kept over all
+    attempts or, where an attempt predates them, scales the run's kept wall seconds by its
+    last attempt's CPU share; other rules use their cpu_time; files without cpu_time count
+    wall seconds."""
+    runs = {("a", "E", 0): 7200.0, ("b", "E", 0): 3600.0, ("c", "E", 0): 5000.0}
+    write_tier(tmp_path, runs, {})
     prov = pd.read_csv(tmp_path / "tables/provenance.csv")
-    prov["last_attempt_s"] = [3600.0, None]
-    prov["last_attempt_cpu_s"] = [1800.0, None]  # a: half a core in its last attempt
+    prov["last_attempt_s"] = [3600.0, None, 1000.0]
+    prov["last_attempt_cpu_s"] = [1800.0, None, 100.0]  # a: half a core in its last attempt
+    prov["cpu_s"] = [None, None, 4000.0]  # c: measured over all its attempts
     prov.to_csv(tmp_path / "tables/provenance.csv", index=False)
     path = tmp_path / "benchmarks/chaos/E/s0.tsv"
     path.parent.mkdir(parents=True)
@@ -78,4 +81,5 @@ def test_a_job_that_shared_its_core_costs_its_cpu_seconds(tmp_path):
     jobs = read_jobs(tmp_path).set_index(["rule", "variant"], drop=False)
     assert jobs.loc[("train", "a"), "seconds"] == pytest.approx(3600.0)
     assert jobs.loc[("train", "b"), "seconds"] == pytest.approx(3600.0)
+    assert jobs.loc[("train", "c"), "seconds"] == pytest.approx(4000.0)
     assert jobs[jobs.rule == "chaos"].seconds.iloc[0] == pytest.approx(400.0)

@@ -16,7 +16,8 @@ def make_run(root, variant="mbpo-k5", env="gym-Hopper-v5", seed=0, earlier=(), b
     meta = {"git_commit": "b" * 40, "git_dirty": False, "host": "hostB", "device": "cpu",
             "device_name": "x86_64", "threads": 1, "python": "3.11.7",
             "packages": {"torch": "2.13.0+cpu", "mujoco": "3.17.0"},
-            "wall_seconds": 900.5, "start_time": "t0", "end_time": "t1"}  # fmt: skip
+            "wall_seconds": 900.5, "cpu_seconds": 450.25, "start_time": "t0",
+            "end_time": "t1"}  # fmt: skip
     if earlier:
         meta["earlier_attempts"] = list(earlier)
         meta["resumed_at_steps"] = [4000 * (i + 1) for i in range(len(earlier))]
@@ -38,6 +39,7 @@ def test_a_resumed_run_lists_every_host_and_commit_and_sums_its_wall_time(tmp_pa
     assert row["git_commits"] == f"{'a' * 40};{'b' * 40}"
     assert row["resumed_at_steps"] == "4000"
     assert row["wall_s"] == 900.5  # meta: every attempt; benchmark.tsv: the last one only
+    assert row["cpu_s"] == 450.25
     assert row["last_attempt_s"] == 300.25 and row["max_rss_mb"] == 812.5
     assert row["torch"] == "2.13.0+cpu" and row["mujoco"] == "3.17.0"
     assert (row["variant"], row["env"], row["seed"]) == ("mbpo-k5", "gym-Hopper-v5", 0)

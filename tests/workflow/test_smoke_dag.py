@@ -60,6 +60,7 @@ def test_every_figure_and_table_is_produced(smoke_run):
     provenance = pd.read_csv(smoke_run / "results/smoke/tables/provenance.csv")
     assert len(provenance) == len(scores) and provenance.max_rss_mb.gt(0).all()
     assert provenance.wall_s.gt(0).all() and provenance.torch.notna().all()  # (a copy: no git)
+    assert provenance.cpu_s.gt(0).all()  # every smoke run is one attempt: measured
 
 
 def test_every_job_leaves_its_cost(smoke_run):
