@@ -91,6 +91,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "pack", help="slim unfinished runs' checkpoints; print the files that must travel"
     )
     pack.add_argument("--config", default="config/config.yaml", help="the tier's config")
+    pack.add_argument("--finished-only", action="store_true",
+                      help="leave checkpoints alone; list finished runs' models whose "
+                           "diagnostics have not run, and the held-out sets (safe while "
+                           "the tier runs)")  # fmt: skip
     handoff_sub.add_parser(
         "restore-mtimes", help="give tracked files their last commit's time (after a clone)"
     )
@@ -246,7 +250,7 @@ def cmd_handoff(args: argparse.Namespace) -> None:
     from methods.handoff import pack, restore_mtimes
 
     if args.handoff_command == "pack":
-        for path in pack(args.config):
+        for path in pack(args.config, checkpoints=not args.finished_only):
             print(path)
     else:
         print(f"restored the commit time of {restore_mtimes()} files", file=sys.stderr)

@@ -13,6 +13,9 @@ and policies of finished runs whose diagnostics (model error, return gap, chaos,
 trained policy's held-out set) have not run yet, and the held-out sets. Everything else a
 later job needs is in the committed CSVs.
 
+``pack --finished-only`` touches no checkpoint and lists only the second and third kind: it
+is safe while the tier runs, for the commits made as runs finish.
+
 ``restore-mtimes`` gives every file git tracks the time of the last commit that changed it.
 A clone writes files in path order, so ``results/chaos/`` would look older than the
 ``results/runs/`` it was computed from and Snakemake would redo every diagnostic (without
@@ -53,8 +56,13 @@ def _pending_diagnostics(config: dict, results: Path, variant: str, env: str, se
     return [p for p in wanted if not p.exists()]
 
 
-def pack(config_file: str) -> list[Path]:
-    """Slim the unfinished runs' checkpoints; the files that must travel (see module doc)."""
+def pack(config_file: str, checkpoints: bool = True) -> list[Path]:
+    """Slim the unfinished runs' checkpoints; the files that must travel (see module doc).
+
+    ``checkpoints=False`` leaves every checkpoint alone and lists only the finished runs'
+    files and the held-out sets: safe while the tier runs, so that each interim commit
+    keeps what a finished run's diagnostics need if the machine is lost before they run.
+    """
     config = load_config_file(config_file)
     paths = tier_paths(config, config_file)
     results, runs = Path(paths.results), Path(paths.runs)
@@ -65,7 +73,7 @@ def pack(config_file: str) -> list[Path]:
         if not seed.isdigit() or variant not in config.get("variants", {}):
             continue
         if not (run / "meta.json").exists():
-            if (run / CHECKPOINT_NAME).exists():
+            if checkpoints and (run / CHECKPOINT_NAME).exists():
                 slim_checkpoint(run / CHECKPOINT_NAME)
                 travel.append(run / CHECKPOINT_NAME)
             continue

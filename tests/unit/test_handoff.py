@@ -2,7 +2,9 @@
 that keep a clone's committed results up to date for Snakemake."""
 
 import os
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -68,6 +70,39 @@ def test_pack_sends_unfinished_checkpoints_and_models_that_diagnostics_still_nee
     travel = {p.name for p in pack("config/moving.yaml") if "mbpo-k5/gym-Pendulum-v1/s0" in
               p.as_posix()}  # fmt: skip
     assert travel == set()
+
+
+def test_pack_finished_only_leaves_running_checkpoints_alone(tmp_path, monkeypatch):
+    """The interim commits made while the tier runs keep a finished run's models until its
+    diagnostics have run (a machine lost before them cost 4.5 core-hours of reruns once),
+    without touching a checkpoint that a running job is writing."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/moving.yaml").write_text(yaml.safe_dump(CONFIG))
+    run_dir(tmp_path, "mbpo-k5", 0, True, ["model.pt", "policy.pt"])
+    running = run_dir(tmp_path, "mbpo-k5", 1, False, [CHECKPOINT_NAME])
+    before = (running / CHECKPOINT_NAME).read_bytes()
+    travel = {p.relative_to("results/moving").as_posix() for p in
+              pack("config/moving.yaml", checkpoints=False)}  # fmt: skip
+    assert travel == {"runs/mbpo-k5/gym-Pendulum-v1/s0/model.pt",
+                      "runs/mbpo-k5/gym-Pendulum-v1/s0/policy.pt"}  # fmt: skip
+    assert (running / CHECKPOINT_NAME).read_bytes() == before
+
+
+def test_diagnostics_that_read_a_runs_models_are_scheduled_before_more_training():
+    """Snakemake runs the ready job of highest priority first: a finished run's diagnostics
+    go before the next training job, so a stop finds few models still needed."""
+    rules = (Path(__file__).resolve().parents[2] / "workflow/rules").glob("*.smk")
+    text = "\n".join(path.read_text() for path in rules)
+
+    def priority(rule: str) -> int:
+        block = re.search(rf"^rule {rule}:\n(.*?)(?=^rule |\Z)", text, re.M | re.S)
+        assert block, rule
+        value = re.search(r"^    priority: (\d+)", block.group(1), re.M)
+        return int(value.group(1)) if value else 0
+
+    for rule in ("heldout_policy", "model_error", "return_gap", "chaos"):
+        assert priority(rule) > priority("train"), rule
 
 
 def git(root, *args, when=None):

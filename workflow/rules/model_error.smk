@@ -33,6 +33,7 @@ rule heldout_policy:
         f"{LOGS}/heldout/{{env}}_policy.log",
     benchmark:
         f"{BENCH}/heldout/{{env}}_policy.tsv"
+    priority: 10  # a run's diagnostics before the next training job (handoff)
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -56,6 +57,7 @@ rule model_error:
         f"{LOGS}/model_error/{{variant}}/{{env}}/s{{seed}}.log",
     benchmark:
         f"{BENCH}/model_error/{{variant}}/{{env}}/s{{seed}}.tsv"
+    priority: 10  # a run's diagnostics before the next training job (handoff)
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -95,6 +97,7 @@ rule return_gap:
         f"{LOGS}/return_gap/{{variant}}/{{env}}/s{{seed}}.log",
     benchmark:
         f"{BENCH}/return_gap/{{variant}}/{{env}}/s{{seed}}.tsv"
+    priority: 10  # a run's diagnostics before the next training job (handoff)
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
@@ -138,6 +141,7 @@ rule chaos:
         f"{LOGS}/chaos/{{env}}/s{{seed}}.log",
     benchmark:
         f"{BENCH}/chaos/{{env}}/s{{seed}}.tsv"
+    priority: 10  # a run's diagnostics before the next training job (handoff)
     conda:
         "../envs/mbrl-spectrum.yaml"
     params:
