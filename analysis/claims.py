@@ -28,7 +28,7 @@ import pandas as pd
 import yaml
 
 from analysis import verdicts as vd
-from analysis.verdicts import Verdict
+from analysis.verdicts import SEEDS_CAP, Verdict
 from methods.common.run_io import atomic_write_text
 
 ALPHA = 0.05
@@ -401,6 +401,15 @@ def num(v: float) -> str:
     return "–" if not np.isfinite(v) else f"{v:.3g}"
 
 
+def seeds_cell(v: float) -> str:
+    """The seeds-to-decide cell: a whole number, ``> SEEDS_CAP`` where no affordable number
+    decides (the effect sits on the margin or is tiny against its sd), a dash where there is
+    no estimate."""
+    if np.isnan(v):
+        return "–"
+    return f"> {SEEDS_CAP}" if np.isinf(v) else f"{v:.0f}"
+
+
 def effect_cell(row) -> str:
     """``effect [ci_low, ci_high]`` of a claims row."""
     return f"{num(row.effect)} [{num(row.ci_low)}, {num(row.ci_high)}]"
@@ -420,7 +429,7 @@ def to_markdown(table: pd.DataFrame) -> str:
         measure = r.measure + (f"; {r.note}" if r.note else "")
         p = f"{num(r.p_value)} ({num(r.p_holm)})"
         cells = [r.claim, r.env, r.variants, f"**{r.verdict}**", effect_cell(r), p,
-                 n_cell(r), num(r.seeds_needed), measure]  # fmt: skip
+                 n_cell(r), seeds_cell(r.seeds_needed), measure]  # fmt: skip
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     lines += ["", "Rules (pre-registered; `python -m analysis.claims --help`):", ""]
     lines += [f"- **{CLAIMS[k]}**: {RULES[k]}" for k in CLAIMS]
@@ -439,7 +448,7 @@ def to_html(table: pd.DataFrame) -> str:
     body = []
     for r in table.itertuples(index=False):
         cells = [r.claim, r.env, r.variants, r.verdict, effect_cell(r),
-                 f"{num(r.p_value)} ({num(r.p_holm)})", n_cell(r), num(r.seeds_needed),
+                 f"{num(r.p_value)} ({num(r.p_holm)})", n_cell(r), seeds_cell(r.seeds_needed),
                  r.measure + (f"; {r.note}" if r.note else "")]  # fmt: skip
         colour = VERDICT_COLOURS.get(r.verdict, "#ffffff")
         tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)

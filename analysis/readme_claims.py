@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.claims import effect_cell, n_cell
+from analysis.claims import effect_cell, n_cell, seeds_cell
 from methods.common.errors import UserError
 
 START, END = "<!-- claims table: start -->", "<!-- claims table: end -->"
@@ -33,13 +33,15 @@ def short_env(env: str) -> str:
 
 def compact_table(claims: pd.DataFrame) -> str:
     """One markdown row per claim row: the claim's short name, env, variants, verdict in bold,
-    effect [95% CI] to 3 significant digits, n per group."""
-    lines = ["| claim | env | variants | verdict | effect [95% CI] | n |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    effect [95% CI] to 3 significant digits, n per group, and the seeds per group at which
+    the test would decide (the power estimate at the observed effect)."""
+    lines = ["| claim | env | variants | verdict | effect [95% CI] | n | seeds to decide |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in claims.itertuples(index=False):
         number = str(r.claim).split(".")[0]
         cells = [SHORT.get(number, str(r.claim).split(":")[0]), short_env(r.env), r.variants,
-                 f"**{r.verdict}**", effect_cell(r), n_cell(r)]  # fmt: skip
+                 f"**{r.verdict}**", effect_cell(r), n_cell(r),
+                 seeds_cell(r.seeds_needed)]  # fmt: skip
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -50,7 +52,7 @@ def read_claims(path: Path) -> pd.DataFrame:
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise UserError(f"{path} is missing or corrupted ({exc})") from None
     needed = {"claim", "env", "variants", "verdict", "effect", "ci_low", "ci_high", "n_x",
-              "n_y"}  # fmt: skip
+              "n_y", "seeds_needed"}  # fmt: skip
     if needed - set(claims.columns):
         raise UserError(f"{path} lacks columns {sorted(needed - set(claims.columns))}")
     claims["n_y"] = claims.n_y.fillna(0).astype(int)

@@ -214,3 +214,10 @@ def test_claims_3_and_6_have_rows_only_where_both_variants_run():
         empty_tables(metrics=pd.DataFrame(metrics), runs=runs), claims.design_from(None)
     )
     assert [r["env"] for r in rows] == ["env-a"] and rows[0]["verdict"] == "supported"
+
+
+def test_seeds_to_decide_says_when_no_affordable_number_decides():
+    # inf (no n up to the cap decides) was printed as a dash, like a missing estimate
+    assert claims.seeds_cell(float("inf")) == f"> {claims.SEEDS_CAP}"
+    assert claims.seeds_cell(float("nan")) == "–"
+    assert claims.seeds_cell(12.0) == "12"

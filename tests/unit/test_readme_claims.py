@@ -14,11 +14,12 @@ def claims_csv(path: Path) -> Path:
     pd.DataFrame([
         {"claim": "4. short branched rollouts beat long rollouts and model-free",
          "env": "gym-Hopper-v5", "variants": "mbpo-k5 vs sac-matched", "verdict": "supported",
-         "effect": 412.345, "ci_low": 120.0, "ci_high": 700.5, "n_x": 5, "n_y": 5},
+         "effect": 412.345, "ci_low": 120.0, "ci_high": 700.5, "n_x": 5, "n_y": 5,
+         "seeds_needed": 4.0},
         {"claim": "1. model error compounds: the H-step return gap grows ~ H^2",
          "env": "dmc-cartpole-swingup", "variants": "mbpo-k5", "verdict": "inconclusive",
          "effect": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n_x": 0,
-         "n_y": float("nan")},
+         "n_y": float("nan"), "seeds_needed": float("inf")},
     ]).to_csv(path, index=False)  # fmt: skip
     return path
 
@@ -28,9 +29,10 @@ def test_compact_rows_keep_verdict_effect_ci_and_n(tmp_path):
     rows = table.splitlines()[2:]
     assert rows[0] == (
         "| 4 branched beat long / model-free | Hopper "
-        "| mbpo-k5 vs sac-matched | **supported** | 412 [120, 700] | 5 vs 5 |"
+        "| mbpo-k5 vs sac-matched | **supported** | 412 [120, 700] | 5 vs 5 | 4 |"
     )
     assert rows[1].startswith("| 1 error compounds ~H^2 | cartpole-swingup | mbpo-k5 |")
+    assert rows[1].endswith("| > 50 |")  # an undecided row says how many seeds would decide
     assert short_env("gym-InvertedPendulum-v5") == "InvertedPendulum"
 
 
