@@ -22,13 +22,16 @@ A clone writes files in path order, so ``results/chaos/`` would look older than 
 the models, which do not travel). With commit times (a running maximum along history, so
 that a machine whose clock lags cannot date a result before its inputs), a result is never
 older than what it was computed from (both were committed together or in that order), and
-a result older than a later change of its code is rightly redone. Files with uncommitted
+a result older than a later change of its code is rightly redone. The files of one seed
+directory (a run's, a chaos diagnostic's) take the newest time among them: a rerun that
+wrote some of them byte-identical left those with an older commit. Files with uncommitted
 changes keep theirs.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -38,6 +41,7 @@ from methods.common.resume import CHECKPOINT_NAME, slim_checkpoint
 from methods.common.tiers import tier_paths, tier_seeds
 
 MODEL_FILES = ("model.pt", "policy.pt", "critic.pt", "value.pt")
+SEED_DIR = re.compile(r"s\d+")  # a run's or a per-seed diagnostic's output directory
 
 
 def _pending_diagnostics(config: dict, results: Path, variant: str, env: str, seed: int,
@@ -111,6 +115,17 @@ def restore_mtimes(root: Path = Path(".")) -> int:
             when = max(when, int(token[1:]))  # oldest commit first: a running maximum
         elif token in tracked:
             newest[token] = when  # later commits overwrite earlier ones
+    # a seed directory (runs/.../s3/, chaos/<env>/s3/) holds one job's outputs: a file that
+    # a rerun wrote byte-identical kept an older commit's time, so date them together
+    together: dict[str, int] = {}
+    for name, t in newest.items():
+        parent = name.rpartition("/")[0]
+        if SEED_DIR.fullmatch(parent.rpartition("/")[2]):
+            together[parent] = max(together.get(parent, 0), t)
+    for name in newest:
+        parent = name.rpartition("/")[0]
+        if parent in together:
+            newest[name] = together[parent]
     for name, t in newest.items():
         path = root / name
         if path.is_file() and not path.is_symlink():

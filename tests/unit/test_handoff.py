@@ -149,3 +149,28 @@ def test_restore_mtimes_is_monotonic_along_history_and_reads_any_file_name(tmp_p
     assert restore_mtimes(tmp_path) == 2
     assert (tmp_path / "run é.json").stat().st_mtime == 2_000_000_000
     assert (tmp_path / "diag z.csv").stat().st_mtime == 2_000_000_000
+
+
+def test_restore_mtimes_dates_a_jobs_outputs_together(tmp_path):
+    """A diagnostic recomputed after its run was redone may write some files byte-identical
+    to the committed ones: git sees no change there, so they kept the older commit's time,
+    looked older than the new run, and a clone redid the diagnostic without its model (chaos
+    Hopper s4's divergence.csv, 2026-12-06). A seed directory holds one job's outputs: its
+    files take the newest time among them."""
+    git(tmp_path, "init", "-q")
+    chaos, run = tmp_path / "results/chaos/env/s4", tmp_path / "results/runs/v/env/s4"
+    chaos.mkdir(parents=True)
+    run.mkdir(parents=True)
+    (run / "meta.json").write_text("first run")
+    (chaos / "divergence.csv").write_text("same bytes both times")
+    (chaos / "summary.csv").write_text("first")
+    (tmp_path / "results/chaos/env/other.csv").write_text("not a seed directory")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "first", when=1_700_000_000)
+    (run / "meta.json").write_text("run redone")
+    (chaos / "summary.csv").write_text("recomputed")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "redone", when=1_700_000_100)
+    restore_mtimes(tmp_path)
+    assert (chaos / "divergence.csv").stat().st_mtime == 1_700_000_100
+    assert (tmp_path / "results/chaos/env/other.csv").stat().st_mtime == 1_700_000_000
