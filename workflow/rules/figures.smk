@@ -37,6 +37,12 @@ rule hopper_replication:
             variant=["mbpo-sched", "sac"],
             seed=SEEDS,
         ),
+        # meta.json is written last: a run stopped at a checkpoint has returns.csv too
+        meta=expand(
+            f"{OUT}/runs/{{variant}}/gym-Hopper-v5/s{{seed}}/meta.json",
+            variant=["mbpo-sched", "sac"],
+            seed=SEEDS,
+        ),
         code=repo_file("analysis/replication.py"),
     output:
         png="figures/hopper_replication.png",
