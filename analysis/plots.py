@@ -65,6 +65,12 @@ MODEL_LINESTYLES = {"probabilistic ensemble": "-", "deterministic ensemble": "--
                     "deterministic single": ":"}  # fmt: skip
 
 
+def rendering_stack() -> str:
+    """What draws the figures; each PNG's Software tag and PDF's Creator say it, so a figure
+    is compared byte for byte only with one the same stack redrew."""
+    return f"matplotlib {matplotlib.__version__}, numpy {np.__version__}"
+
+
 def save(fig: plt.Figure, outputs: list[str]) -> None:
     """Write the figure to each path (format from the suffix) atomically.
 
@@ -72,7 +78,8 @@ def save(fig: plt.Figure, outputs: list[str]) -> None:
     """
     for out in outputs:
         buffer = io.BytesIO()
-        metadata = {"CreationDate": None} if out.endswith(".pdf") else {"Software": None}
+        metadata = ({"CreationDate": None, "Creator": rendering_stack()} if out.endswith(".pdf")
+                    else {"Software": rendering_stack()})  # fmt: skip
         fig.savefig(buffer, format=Path(out).suffix[1:], bbox_inches="tight", metadata=metadata)
         atomic_write_bytes(Path(out), buffer.getvalue())
     plt.close(fig)
