@@ -21,10 +21,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 import yaml
 
 from methods.common.config import load_config_file
 from methods.common.errors import UserError
+from methods.common.resume import CHECKPOINT_NAME
 from methods.common.run_io import clock
 from methods.common.tiers import tier_paths, tier_seeds
 
@@ -41,8 +43,13 @@ class RunState:
 
 
 def _last_step_and_seconds(run_dir: Path) -> tuple[int, float]:
+    """Env steps done and training wall seconds, from the run's CSVs, or from its checkpoint
+    when the CSVs are gone (Snakemake deletes a job's outputs when it restarts the job; the
+    run rewrites them from its checkpoint at its next evaluation)."""
     step, seconds = 0, 0.0
     returns = run_dir / "returns.csv"
+    if not returns.exists() and (run_dir / CHECKPOINT_NAME).exists():
+        return _checkpoint_step_and_seconds(run_dir / CHECKPOINT_NAME)
     if returns.exists():
         rows = list(csv.DictReader(returns.open()))
         step = int(float(rows[-1]["env_step"])) if rows else 0
@@ -52,6 +59,16 @@ def _last_step_and_seconds(run_dir: Path) -> tuple[int, float]:
             if row["name"] == "time/train_wall_s":
                 seconds = float(row["value"])
     return step, seconds
+
+
+def _checkpoint_step_and_seconds(path: Path) -> tuple[int, float]:
+    """(env steps, training wall seconds) a checkpoint was written at; (0, 0) if unreadable
+    (a checkpoint being replaced, or of another version: the run itself says what is wrong)."""
+    try:
+        loop = torch.load(path, map_location="cpu", weights_only=False, mmap=True)["loop"]
+        return int(loop.step), float(loop.train_seconds)
+    except Exception:  # noqa: BLE001 - any unreadable checkpoint counts as no progress
+        return 0, 0.0
 
 
 def run_states(config: dict, config_file: str, stale_minutes: float = 10.0) -> list[RunState]:

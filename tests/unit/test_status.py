@@ -80,3 +80,32 @@ def test_status_command_prints_a_summary(tmp_path, monkeypatch, capsys):
     assert "tier 'tiny' (results/tiny/runs): 4 runs: 1 done, 3 not started" in out
     # sac s1 from sac s0's rate; the two mbpo-k5 runs have none yet
     assert "about 1m40s left for 1 run (0.03 core-hours); 2 runs not estimated" in out
+
+
+def test_a_restarted_run_before_its_next_evaluation_shows_its_checkpoint_step(
+    tmp_path, monkeypatch
+):
+    """Snakemake deletes a job's CSVs when it restarts it; until its next evaluation the run
+    has only config.yaml and checkpoint.pt. Status reads the step and training seconds from
+    the checkpoint (it showed 0 steps and estimated the whole budget as left); an unreadable
+    checkpoint counts as no progress, never a traceback."""
+    import torch
+
+    from methods.common.resume import LoopState
+
+    monkeypatch.chdir(tmp_path)
+    fake_run(tmp_path, "sac", 0, 1000, 1000, 100.0, finished=True)  # 0.1 s/step
+    restarted = tmp_path / "results/tiny/runs/sac/gym-Pendulum-v1/s1"
+    restarted.mkdir(parents=True)
+    (restarted / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": 1000}}))
+    torch.save({"loop": LoopState(step=600, train_seconds=60.0)}, restarted / "checkpoint.pt")
+    broken = tmp_path / "results/tiny/runs/mbpo-k5/gym-Pendulum-v1/s0"
+    broken.mkdir(parents=True)
+    (broken / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": 1000}}))
+    (broken / "checkpoint.pt").write_bytes(b"half a checkpoint")
+    states = {(s.variant, s.seed): s for s in run_states(TIER, "config/tiny.yaml")}
+    assert states[("sac", 1)].state == "running"
+    assert (states[("sac", 1)].step, states[("sac", 1)].seconds) == (600, 60.0)
+    assert states[("mbpo-k5", 0)].step == 0
+    # sac: 0.1 s/step from both runs -> 400 steps left = 40 s (the old reading: 100 s)
+    assert time_left([states[("sac", 0)], states[("sac", 1)]]) == (40.0, 0)
