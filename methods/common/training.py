@@ -171,6 +171,7 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
     payload = checkpointer.load(ctx.writer.config, ctx.device, ctx.restart_stale_checkpoint)
     ctx.writer.write_config()  # after the check: a refused resume leaves the directory as is
     obs, _ = env.reset(seed=ctx.seeds.ints["env"])
+    started = time.perf_counter()  # a resumed run's rebuild below is training time too
     if payload is None:
         loop = LoopState()
     else:
@@ -190,7 +191,7 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
     if hasattr(agent, "attach_envs"):  # planners that copy the simulator (MPC oracle)
         agent.attach_envs(env, eval_env)
     agent.on_reset(obs)
-    clock = _evaluate_if_due(ctx, settings, agent, eval_env, loop, time.perf_counter())
+    clock = _evaluate_if_due(ctx, settings, agent, eval_env, loop, started)
     episode_return = 0.0
     rng = ctx.seeds.numpy_gen
     act_dim = env.action_space.shape[0]
@@ -216,6 +217,10 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
             episode_return = 0.0
             if step < settings.env_steps and checkpointer.due(step):
                 loop.env_rng = get_reset_rng(env)
+                # bank the training time since the last evaluation: a run resumed from this
+                # checkpoint would otherwise lose it from time/train_wall_s
+                now = time.perf_counter()
+                loop.train_seconds, clock = loop.train_seconds + now - clock, now
                 checkpointer.save(ctx, agent, buffer, loop)
             obs, _ = env.reset()
             agent.on_reset(obs)

@@ -140,3 +140,24 @@ def test_slim_checkpoint_travels_and_resumes_with_a_rebuilt_model_buffer(tmp_pat
     after_resume = [float(v) for step, name, v in sizes[1:]
                     if name == "model_buffer/size" and int(step) > resumed_at]  # fmt: skip
     assert after_resume and min(after_resume) > 0
+
+
+def test_checkpoint_keeps_the_training_time_since_the_last_evaluation(tmp_path):
+    """time/train_wall_s (training wall time, evaluations excluded) was banked only at
+    evaluations: a run resumed from a checkpoint taken between two lost the time from the
+    last evaluation to the checkpoint (Hopper's cost table showed phases longer than wall)."""
+    import torch
+
+    out = tmp_path / "run"
+    resumable = command("sac-pendulum", out, ["checkpoint_every=300"])
+    assert run(resumable, kill_after_checkpoint=True).returncode == -signal.SIGKILL
+    loop = torch.load(out / CHECKPOINT_NAME, weights_only=False)["loop"]
+    rows = [line.split(",") for line in (out / "timings.csv").read_text().splitlines()[1:]]
+    walls = {int(step): float(v) for step, name, v in rows if name == "time/train_wall_s"}
+    last_eval = max(walls)
+    assert loop.step > last_eval  # a checkpoint between two evaluations (400 vs 300)
+    assert loop.train_seconds > walls[last_eval]
+    assert run(resumable).returncode == 0
+    rows = [line.split(",") for line in (out / "timings.csv").read_text().splitlines()[1:]]
+    final = max((int(s), float(v)) for s, name, v in rows if name == "time/train_wall_s")
+    assert final[1] > loop.train_seconds
