@@ -7,7 +7,9 @@ Reads ``{runs}/{variant}/{env}/s{seed}/returns.csv`` for the variants in ``VARIA
 and the published curves ``{reference}/curves_hopper_*.csv`` (tidy: ``source, method, env,
 env_version, seed, env_step, return``). Writes ``{out}.png``, ``{out}.pdf`` (the curves),
 ``{out}_summary.csv`` (one row per method), ``{out}_seeds.csv`` (one row per seed and, for
-our seeds, where each sits among the published seeds) and ``{out}.md`` (both tables).
+our seeds, where each sits among the published seeds), ``{out}_cost.csv`` (what the runs cost:
+env steps per second and seconds per 1000 env steps in each phase, per 10k steps, from each
+run's ``timings.csv`` where it has one) and ``{out}.md`` (the tables).
 
 Every number is taken over the window of env steps ``WINDOW`` (90k-100k, both ends included):
 a seed's *window mean* is the mean of its evaluations inside the window. A seed whose last
@@ -18,6 +20,7 @@ every statistic, never averaged over the part it has.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Sequence
@@ -46,6 +49,15 @@ THRESHOLD = 2500.0
 CURVE_GLOB = "curves_hopper_*.csv"
 CURVE_COLUMNS = ("source", "method", "env", "env_version", "seed", "env_step", "return")
 RUN_COLUMNS = ("env_step", "eval_return_mean")
+TIMING_COLUMNS = ("env_step", "name", "value")
+WALL = "time/train_wall_s"  # cumulative training wall seconds (evaluations excluded)
+PHASES = {  # per-interval seconds a run logs at each evaluation -> the phase's name
+    "time/model_train_s": "model training",
+    "time/rollout_s": "model rollouts",
+    "time/policy_update_s": "SAC updates",
+}
+OTHER_PHASE = "env and rest"  # wall minus the phases: env steps, acting, checkpoints, logging
+COST_BIN = 10_000  # env steps per row of the per-phase table
 OURS = "ours"
 PUBLISHED = "published"
 KEY = ["group", "source", "method", "env_version"]  # one curve (a method from one source)
@@ -137,6 +149,103 @@ def load_reference(path: Path, env: str = ENV) -> pd.DataFrame:
     if curves.empty:
         raise UserError(f"no published curve for env {env} in {', '.join(map(str, files))}")
     return curves.assign(seed=curves.seed.astype(int)).reset_index(drop=True)
+
+
+def load_timings(
+    root: Path, env: str = ENV, variants: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Our runs' ``timings.csv`` as one table: ``variant, method, seed, env_step, name, value,
+    resumed_at`` (empty when no run has one: the cost tables are then left out).
+    ``resumed_at`` is the run's ``meta.json`` ``resumed_at_steps`` as a tuple (empty when the
+    run never resumed or is unfinished)."""
+    root = Path(root)
+    variants = VARIANT_METHODS if variants is None else variants
+    frames = []
+    for variant, method in variants.items():
+        for seed_dir in sorted((root / variant / env).glob("s*")):
+            match = re.fullmatch(r"s(\d+)", seed_dir.name)
+            path = seed_dir / "timings.csv"
+            if not match or not path.is_file():
+                continue
+            table = _numeric(_read_csv(path, TIMING_COLUMNS), path, ("env_step", "value"))
+            resumed = tuple(_meta(seed_dir / "meta.json").get("resumed_at_steps", ()))
+            frames.append(table[list(TIMING_COLUMNS)].assign(
+                variant=variant, method=method, seed=int(match.group(1)),
+                resumed_at=[resumed] * len(table)))  # fmt: skip
+    columns = ["variant", "method", "seed", *TIMING_COLUMNS, "resumed_at"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(
+        columns=columns)  # fmt: skip
+
+
+def _meta(path: Path) -> dict:
+    """A run's meta.json ({} when it has none yet); unreadable is a UserError."""
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"cannot read {path} ({type(exc).__name__})") from None
+    if not isinstance(meta, dict):
+        raise UserError(f"{path} is not a JSON object")
+    return meta
+
+
+def _intervals(run: pd.DataFrame, resumed_at: Sequence[int] = ()) -> pd.DataFrame:
+    """One run's evaluation intervals: ``env_step`` (the interval's end), ``steps``, ``wall``,
+    one column of seconds per phase in ``PHASES`` (0 where the run logs none) and ``resumed``:
+    the run resumed from a checkpoint inside the interval (previous end < step <= end)."""
+    wide = run.pivot_table(index="env_step", columns="name", values="value", aggfunc="last")
+    if WALL not in wide:
+        return pd.DataFrame()
+    wide = wide[wide[WALL].notna()].sort_index()
+    out = pd.DataFrame({"env_step": wide.index.to_numpy(dtype=float)})
+    out["steps"] = np.diff(out.env_step.to_numpy(), prepend=0.0)
+    out["wall"] = np.diff(wide[WALL].to_numpy(), prepend=0.0)
+    for name, phase in PHASES.items():
+        out[phase] = wide[name].fillna(0.0).to_numpy() if name in wide else 0.0
+    out[OTHER_PHASE] = out.wall - out[list(PHASES.values())].sum(axis=1)
+    starts = out.env_step - out.steps
+    out["resumed"] = [any(a < r <= b for r in resumed_at) for a, b in zip(starts, out.env_step,
+                                                                          strict=True)]  # fmt: skip
+    return out
+
+
+def cost_table(timings: pd.DataFrame, bin_steps: int = COST_BIN) -> pd.DataFrame:
+    """What the runs cost, per variant and bin of ``bin_steps`` env steps (``steps_to``, the
+    bin's end; an ``all`` row per variant): seeds in the bin, env steps per second of training
+    wall time and seconds per 1000 env steps in each phase (model training, rollouts, SAC
+    updates, the rest), each the mean over the seeds of that seed's ratio over the bin.
+
+    Intervals in which a run resumed from a checkpoint are left out (``left_out``: how many):
+    their wall time is not comparable (a checkpoint written before training.py banked the
+    time since the last evaluation lost it; any resumed run redoes the steps after it)."""
+    phases = [*PHASES.values(), OTHER_PHASE]
+    per_seed = []
+    for (variant, method, seed), run in timings.groupby(["variant", "method", "seed"]):
+        intervals = _intervals(run, run.resumed_at.iloc[0] if "resumed_at" in run else ())
+        if intervals.empty:
+            continue
+        intervals["bin"] = (np.ceil(intervals.env_step / bin_steps) * bin_steps).astype(int)
+        for bin_end, part in [*intervals.groupby("bin"), ("all", intervals)]:
+            kept = part[~part.resumed]
+            steps = kept.steps.sum()
+            if steps == 0:
+                continue
+            per_seed.append({"variant": variant, "method": method, "seed": seed,
+                             "steps_to": bin_end, "left_out": int(part.resumed.sum()),
+                             "steps_per_s": steps / kept.wall.sum(),
+                             **{p: 1000 * kept[p].sum() / steps for p in phases}})  # fmt: skip
+    if not per_seed:
+        return pd.DataFrame()
+    per_seed = pd.DataFrame(per_seed)
+    per_seed["order"] = per_seed.steps_to.map(lambda v: np.inf if v == "all" else v)
+    table = per_seed.groupby(["variant", "method", "order", "steps_to"], sort=True).agg(
+        n_seeds=("seed", "nunique"), left_out=("left_out", "sum"),
+        steps_per_s=("steps_per_s", "mean"),
+        **{p: (p, "mean") for p in phases})  # fmt: skip
+    table = table.reset_index().drop(columns="order")
+    table["total_s_per_1000"] = table[phases].sum(axis=1)
+    return table
 
 
 # ---------------------------------------------------------------- statistics
@@ -368,8 +477,22 @@ def _markdown(table: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
-def report(summary_table: pd.DataFrame, seeds: pd.DataFrame, window: tuple = WINDOW) -> str:
-    """The summary and the per-seed positions as markdown."""
+def _cost_markdown(cost: pd.DataFrame) -> str:
+    """The cost table with steps/s to 2 decimals and seconds to whole numbers."""
+    shown = cost.copy()
+    shown["steps_per_s"] = shown.steps_per_s.map(lambda v: f"{v:.2f}")
+    for column in [*PHASES.values(), OTHER_PHASE, "total_s_per_1000"]:
+        shown[column] = shown[column].map(lambda v: f"{v:.0f}")
+    return _markdown(shown)
+
+
+def report(
+    summary_table: pd.DataFrame,
+    seeds: pd.DataFrame,
+    window: tuple = WINDOW,
+    cost: pd.DataFrame | None = None,
+) -> str:
+    """The summary, the per-seed positions and (given) the cost table as markdown."""
     lo, hi = window[0] / 1000, window[1] / 1000
     cols = ["curve", "n_seeds", "n_finished", "window_means", "mean", "ci_low", "ci_high",
             "n_reach_threshold", "p_mbpo_gt_sac", "p_ci_low", "p_ci_high",
@@ -383,6 +506,13 @@ def report(summary_table: pd.DataFrame, seeds: pd.DataFrame, window: tuple = WIN
              _markdown(summary_table[cols])]  # fmt: skip
     if not pos.empty:
         parts += ["", "## Our seeds among each published curve's seeds", "", _markdown(pos)]
+    if cost is not None and not cost.empty:
+        parts += ["", "## What the runs cost", "", "Training wall time (evaluations "
+                  "excluded) per 10k env steps: env steps per second and seconds per 1000 env "
+                  "steps in each phase, the mean over the seeds that reached the bin; `all`: "
+                  "the whole run. One thread per run. `left_out`: evaluation intervals (of "
+                  "1000 steps) in which a run resumed from a checkpoint, not counted.", "",
+                  _cost_markdown(cost)]  # fmt: skip
     return "\n".join(parts) + "\n"
 
 
@@ -399,7 +529,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of {variant}/{env}/s{seed}/returns.csv")  # fmt: skip
     parser.add_argument("--reference", required=True, type=Path,
                         help=f"folder with {CURVE_GLOB} (or one such CSV)")  # fmt: skip
-    outputs = "PREFIX.png .pdf .md _summary.csv _seeds.csv"
+    outputs = "PREFIX.png .pdf .md _summary.csv _seeds.csv (and _cost.csv)"
     parser.add_argument("--out", required=True, help=f"output prefix: writes {outputs}")
     parser.add_argument("--env", default=ENV, help=f"env id (default {ENV})")
     parser.add_argument("--reps", type=int, default=DEFAULT_REPS,
@@ -416,15 +546,21 @@ def main(argv: list[str] | None = None) -> int:
         reference = load_reference(args.reference, args.env)
         table = summary(runs, reference, reps=args.reps)
         seeds = seed_table(runs, reference)
+        cost = cost_table(load_timings(args.runs, args.env))
         out = Path(args.out)
         hopper_replication(runs, reference, f"{out}.png", f"{out}.pdf")
         atomic_write_text(Path(f"{out}_summary.csv"), table.to_csv(index=False))
         atomic_write_text(Path(f"{out}_seeds.csv"), seeds.to_csv(index=False))
-        atomic_write_text(Path(f"{out}.md"), report(table, seeds))
+        written = [f"{out}.png", f"{out}.pdf", f"{out}.md", f"{out}_summary.csv",
+                   f"{out}_seeds.csv"]  # fmt: skip
+        if not cost.empty:
+            atomic_write_text(Path(f"{out}_cost.csv"), cost.to_csv(index=False))
+            written.append(f"{out}_cost.csv")
+        atomic_write_text(Path(f"{out}.md"), report(table, seeds, cost=cost))
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {out}.png, {out}.pdf, {out}.md, {out}_summary.csv, {out}_seeds.csv")
+    print(f"wrote {', '.join(written)}")
     return 0
 
 

@@ -190,3 +190,81 @@ def test_committed_reference_curves():
     assert redq["return"].mean() == pytest.approx(2750, abs=1)
     x35f = curves[curves.source == "x35f/model_based_rl"]
     assert (x35f.env_step.min(), x35f.env_step.max(), len(x35f)) == (0, 123_000, 119)
+
+
+def _write_timings(folder: Path, rows: list[tuple[int, float, float, float]], resumed=None):
+    """timings.csv with, per evaluation (step, cumulative wall, model s, SAC s), and a
+    meta.json (with ``resumed_at_steps`` when given)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["env_step,name,value"]
+    for step, wall, model, sac in rows:
+        lines += [
+            f"{step},time/model_train_s,{model}",
+            f"{step},time/policy_update_s,{sac}",
+            f"{step},time/policy_ms_per_action,0.2",
+            f"{step},time/train_wall_s,{wall}",
+        ]
+    (folder / "timings.csv").write_text("\n".join(lines) + "\n")
+    meta = {"wall_seconds": 1.0, **({"resumed_at_steps": resumed} if resumed else {})}
+    (folder / "meta.json").write_text(__import__("json").dumps(meta))
+
+
+def test_cost_table_rates_and_phases_per_bin(tmp_path):
+    """Known truth: seed 0 takes 10 s per 1000 steps (model 4, SAC 5, rest 1) to 2000, then
+    20 s (model 12, SAC 6, rest 2); seed 1 takes twice seed 0's times. Seed 1 resumed at
+    2500: its interval (2000, 3000] is left out, never averaged in with a lost wall time."""
+    root = tmp_path / "runs"
+    _write_timings(
+        root / "mbpo-sched" / rep.ENV / "s0",
+        [(1000, 10, 4, 5), (2000, 20, 4, 5), (3000, 40, 12, 6), (4000, 60, 12, 6)],
+    )
+    _write_timings(root / "mbpo-sched" / rep.ENV / "s1",
+                   [(1000, 20, 8, 10), (2000, 40, 8, 10), (3000, 41, 24, 12),
+                    (4000, 81, 24, 12)], resumed=[2500])  # fmt: skip
+    timings = rep.load_timings(root)
+    cost = rep.cost_table(timings, bin_steps=2000).set_index("steps_to")
+    first, second, whole = cost.loc[2000], cost.loc[4000], cost.loc["all"]
+    assert (first.n_seeds, first.left_out, second.left_out, whole.left_out) == (2, 0, 1, 1)
+    assert first.steps_per_s == pytest.approx((100 + 50) / 2)  # mean of the seeds' rates
+    assert first["model training"] == pytest.approx(6) and first["SAC updates"] == 7.5
+    assert first["env and rest"] == pytest.approx(1.5) and first.total_s_per_1000 == 15
+    # bin 2: seed 0 both intervals (20 s per 1000), seed 1 only (3000, 4000] (40 s)
+    assert second.steps_per_s == pytest.approx((50 + 25) / 2)
+    assert second["model training"] == pytest.approx((12 + 24) / 2)
+    assert second["env and rest"] == pytest.approx((2 + 4) / 2)
+    # the whole run: seed 0 4000 steps in 60 s; seed 1 3000 steps in 20 + 20 + 40 = 80 s
+    assert whole.steps_per_s == pytest.approx((4000 / 60 + 3000 / 80) / 2)
+    assert list(cost.columns[-1:]) == ["total_s_per_1000"]
+
+
+def test_cli_writes_the_cost_table_when_runs_have_timings(runs, reference, tmp_path):
+    _write_runs(tmp_path / "runs", runs)
+    for seed in range(3):
+        _write_timings(
+            tmp_path / "runs" / "sac" / rep.ENV / f"s{seed}",
+            [(s, s / 50, 0.0, s / 100) for s in range(1000, 100_001, 1000)],
+        )
+    (tmp_path / "ref").mkdir()
+    reference.to_csv(tmp_path / "ref" / "curves_hopper_test.csv", index=False)
+    out = tmp_path / "hopper_replication"
+    argv = ["--runs", str(tmp_path / "runs"), "--reference", str(tmp_path / "ref"),
+            "--out", str(out), "--reps", "200"]  # fmt: skip
+    assert rep.main(argv) == 0
+    cost = pd.read_csv(f"{out}_cost.csv")
+    assert set(cost.variant) == {"sac"} and cost.steps_per_s.round(6).eq(50).all()
+    text = Path(f"{out}.md").read_text()
+    assert "## What the runs cost" in text and "| sac | SAC | all | 3 | 0 | 50.00 |" in text
+
+
+def test_cli_corrupt_meta_json_is_one_error_line(runs, reference, tmp_path, capsys):
+    _write_runs(tmp_path / "runs", runs)
+    folder = tmp_path / "runs" / "sac" / rep.ENV / "s0"
+    _write_timings(folder, [(1000, 10, 0, 5)])
+    (folder / "meta.json").write_text("{not json")
+    (tmp_path / "ref").mkdir()
+    reference.to_csv(tmp_path / "ref" / "curves_hopper_test.csv", index=False)
+    argv = ["--runs", str(tmp_path / "runs"), "--reference", str(tmp_path / "ref"),
+            "--out", str(tmp_path / "o"), "--reps", "200"]  # fmt: skip
+    assert rep.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot read") and "meta.json" in err[0]

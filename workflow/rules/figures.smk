@@ -37,7 +37,7 @@ rule hopper_replication:
             f"{OUT}/runs/{{variant}}/gym-Hopper-v5/s{{seed}}/{{name}}",
             variant=["mbpo-sched", "sac"],
             seed=SEEDS,
-            name=["returns.csv", "meta.json"],
+            name=["returns.csv", "timings.csv", "meta.json"],
         ),
         code=repo_file("analysis/replication.py"),
     output:
