@@ -23,7 +23,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -98,6 +98,17 @@ def _numeric(table: pd.DataFrame, path: Path, columns: Sequence[str]) -> pd.Data
     return table
 
 
+def _run_files(
+    root: Path, env: str, variants: dict[str, str], name: str
+) -> Iterator[tuple[str, str, int, Path]]:
+    """(variant, method, seed, path) of every ``root/{variant}/{env}/s{seed}/{name}``."""
+    for variant, method in variants.items():
+        for seed_dir in sorted((root / variant / env).glob("s*")):
+            match = re.fullmatch(r"s(\d+)", seed_dir.name)
+            if match and (seed_dir / name).is_file():
+                yield variant, method, int(match.group(1)), seed_dir / name
+
+
 def load_runs(root: Path, env: str = ENV, variants: dict[str, str] | None = None) -> pd.DataFrame:
     """Our runs as one tidy table: ``variant, method, env, seed, env_step, eval_return_mean``.
 
@@ -110,17 +121,12 @@ def load_runs(root: Path, env: str = ENV, variants: dict[str, str] | None = None
         raise UserError(f"runs folder {root} does not exist (give --runs DIR holding "
                         f"{{variant}}/{env}/s{{seed}}/returns.csv)")  # fmt: skip
     frames = []
-    for variant, method in variants.items():
-        for seed_dir in sorted((root / variant / env).glob("s*")):
-            match = re.fullmatch(r"s(\d+)", seed_dir.name)
-            path = seed_dir / "returns.csv"
-            if not match or not path.is_file():
-                continue
-            table = _numeric(_read_csv(path, RUN_COLUMNS), path, RUN_COLUMNS)
-            if table.empty:
-                raise UserError(f"{path} has no evaluations")
-            frames.append(table[list(RUN_COLUMNS)].assign(
-                variant=variant, method=method, env=env, seed=int(match.group(1))))  # fmt: skip
+    for variant, method, seed, path in _run_files(root, env, variants, "returns.csv"):
+        table = _numeric(_read_csv(path, RUN_COLUMNS), path, RUN_COLUMNS)
+        if table.empty:
+            raise UserError(f"{path} has no evaluations")
+        frames.append(table[list(RUN_COLUMNS)].assign(
+            variant=variant, method=method, env=env, seed=seed))  # fmt: skip
     if not frames:
         wanted = ", ".join(f"{root}/{v}/{env}/s*/returns.csv" for v in variants)
         raise UserError(f"no runs found: none of {wanted} exists")
@@ -161,17 +167,12 @@ def load_timings(
     root = Path(root)
     variants = VARIANT_METHODS if variants is None else variants
     frames = []
-    for variant, method in variants.items():
-        for seed_dir in sorted((root / variant / env).glob("s*")):
-            match = re.fullmatch(r"s(\d+)", seed_dir.name)
-            path = seed_dir / "timings.csv"
-            if not match or not path.is_file():
-                continue
-            table = _numeric(_read_csv(path, TIMING_COLUMNS), path, ("env_step", "value"))
-            resumed = tuple(_meta(seed_dir / "meta.json").get("resumed_at_steps", ()))
-            frames.append(table[list(TIMING_COLUMNS)].assign(
-                variant=variant, method=method, seed=int(match.group(1)),
-                resumed_at=[resumed] * len(table)))  # fmt: skip
+    for variant, method, seed, path in _run_files(root, env, variants, "timings.csv"):
+        table = _numeric(_read_csv(path, TIMING_COLUMNS), path, ("env_step", "value"))
+        resumed = tuple(_meta(path.parent / "meta.json").get("resumed_at_steps", ()))
+        frames.append(table[list(TIMING_COLUMNS)].assign(
+            variant=variant, method=method, seed=seed,
+            resumed_at=[resumed] * len(table)))  # fmt: skip
     columns = ["variant", "method", "seed", *TIMING_COLUMNS, "resumed_at"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(
         columns=columns)  # fmt: skip
