@@ -217,10 +217,9 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
             episode_return = 0.0
             if step < settings.env_steps and checkpointer.due(step):
                 loop.env_rng = get_reset_rng(env)
-                # bank the training time since the last evaluation: a run resumed from this
-                # checkpoint would otherwise lose it from time/train_wall_s
-                now = time.perf_counter()
-                loop.train_seconds, clock = loop.train_seconds + now - clock, now
+                # a run resumed from this checkpoint would otherwise lose the training time
+                # since the last evaluation from time/train_wall_s
+                clock = _bank_training_time(loop, clock)
                 checkpointer.save(ctx, agent, buffer, loop)
             obs, _ = env.reset()
             agent.on_reset(obs)
@@ -235,6 +234,14 @@ def run_loop(ctx: RunContext, settings: RunSettings, agent: Agent) -> None:
         ctx.writer.save_checkpoint(name, obj)
 
 
+def _bank_training_time(loop: LoopState, clock: float) -> float:
+    """Add the wall time since ``clock`` (``perf_counter``) to ``loop.train_seconds``; returns
+    the new clock (now)."""
+    now = time.perf_counter()
+    loop.train_seconds = getattr(loop, "train_seconds", 0.0) + now - clock
+    return now
+
+
 def _evaluate_if_due(
     ctx: RunContext, settings: RunSettings, agent: Agent, eval_env, loop: LoopState, clock: float
 ) -> float:
@@ -244,7 +251,7 @@ def _evaluate_if_due(
     step = loop.step
     if step == 0 or (step % settings.eval_every and step != settings.env_steps):
         return clock
-    loop.train_seconds = getattr(loop, "train_seconds", 0.0) + time.perf_counter() - clock
+    _bank_training_time(loop, clock)
     returns, ms_per_action, starts = evaluate(
         agent, eval_env, settings.eval_episodes, ctx.seeds.ints["eval_env"]
     )
