@@ -9,7 +9,9 @@ env_version, seed, env_step, return``). Writes ``{out}.png``, ``{out}.pdf`` (the
 ``{out}_summary.csv`` (one row per method), ``{out}_seeds.csv`` (one row per seed and, for
 our seeds, where each sits among the published seeds), ``{out}_cost.csv`` (what the runs cost:
 env steps per second and seconds per 1000 env steps in each phase, per 10k steps, from each
-run's ``timings.csv`` where it has one) and ``{out}.md`` (the tables).
+run's ``timings.csv`` where it has one), ``{out}_diagnostics.csv`` (alpha, soft value, critic
+and model losses per 10k steps, ours beside the published MBPO run's; see
+``analysis.replication_diagnostics``) and ``{out}.md`` (the tables).
 
 Every number is taken over the window of env steps ``WINDOW`` (90k-100k, both ends included):
 a seed's *window mean* is the mean of its evaluations inside the window. A seed whose last
@@ -37,6 +39,14 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
 from analysis.plots import FAMILY_COLOURS, save  # noqa: E402
+from analysis.replication_diagnostics import (  # noqa: E402
+    PUBLISHED_FILE,
+    PUBLISHED_SOURCE,
+    bin_end,
+    diagnostics_table,
+    published_diagnostics,
+    run_diagnostics,
+)
 from analysis.stats import DEFAULT_REPS, mean_ci, probability_of_improvement_ci  # noqa: E402
 from methods.common.errors import UserError  # noqa: E402
 from methods.common.run_io import atomic_write_text  # noqa: E402
@@ -49,7 +59,8 @@ THRESHOLD = 2500.0
 CURVE_GLOB = "curves_hopper_*.csv"
 CURVE_COLUMNS = ("source", "method", "env", "env_version", "seed", "env_step", "return")
 RUN_COLUMNS = ("env_step", "eval_return_mean")
-TIMING_COLUMNS = ("env_step", "name", "value")
+TIMING_COLUMNS = ("env_step", "name", "value")  # timings.csv and metrics.csv
+PUBLISHED_LOG_COLUMNS = ("tag", "step", "value")  # reference/PUBLISHED_FILE
 WALL = "time/train_wall_s"  # cumulative training wall seconds (evaluations excluded)
 PHASES = {  # per-interval seconds a run logs at each evaluation -> the phase's name
     "time/model_train_s": "model training",
@@ -178,6 +189,28 @@ def load_timings(
         columns=columns)  # fmt: skip
 
 
+def load_diagnostics(
+    root: Path, reference: Path, env: str = ENV, variants: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Our runs' ``metrics.csv`` and the published run's scalars (``reference/PUBLISHED_FILE``,
+    left out when absent) as one tidy table: ``source, method, seed, env_step, quantity,
+    value`` (``analysis.replication_diagnostics`` says what each quantity is)."""
+    variants = VARIANT_METHODS if variants is None else variants
+    frames = []
+    for variant, method, seed, path in _run_files(Path(root), env, variants, "metrics.csv"):
+        metrics = _numeric(_read_csv(path, TIMING_COLUMNS), path, ("env_step", "value"))
+        frames.append(run_diagnostics(metrics).assign(
+            source=f"ours ({variant})", method=method, seed=seed))  # fmt: skip
+    published = Path(reference) / PUBLISHED_FILE
+    if published.is_file():
+        log = _numeric(_read_csv(published, PUBLISHED_LOG_COLUMNS), published, ("step", "value"))
+        frames.append(published_diagnostics(log).assign(source=PUBLISHED_SOURCE, method="MBPO",
+                                                         seed=0))  # fmt: skip
+    columns = ["source", "method", "seed", "env_step", "quantity", "value"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(
+        columns=columns)  # fmt: skip
+
+
 def _meta(path: Path) -> dict:
     """A run's meta.json ({} when it has none yet); unreadable is a UserError."""
     if not path.is_file():
@@ -226,14 +259,14 @@ def cost_table(timings: pd.DataFrame, bin_steps: int = COST_BIN) -> pd.DataFrame
         intervals = _intervals(run, run.resumed_at.iloc[0] if "resumed_at" in run else ())
         if intervals.empty:
             continue
-        intervals["bin"] = (np.ceil(intervals.env_step / bin_steps) * bin_steps).astype(int)
-        for bin_end, part in [*intervals.groupby("bin"), ("all", intervals)]:
+        intervals["bin"] = bin_end(intervals.env_step, bin_steps)
+        for steps_to, part in [*intervals.groupby("bin"), ("all", intervals)]:
             kept = part[~part.resumed]
             steps = kept.steps.sum()
             if steps == 0:
                 continue
             per_seed.append({"variant": variant, "method": method, "seed": seed,
-                             "steps_to": bin_end, "left_out": int(part.resumed.sum()),
+                             "steps_to": steps_to, "left_out": int(part.resumed.sum()),
                              "steps_per_s": steps / kept.wall.sum(),
                              **{p: 1000 * kept[p].sum() / steps for p in phases}})  # fmt: skip
     if not per_seed:
@@ -492,8 +525,10 @@ def report(
     seeds: pd.DataFrame,
     window: tuple = WINDOW,
     cost: pd.DataFrame | None = None,
+    diagnostics: pd.DataFrame | None = None,
 ) -> str:
-    """The summary, the per-seed positions and (given) the cost table as markdown."""
+    """The summary, the per-seed positions and (given) the cost and diagnostics tables as
+    markdown."""
     lo, hi = window[0] / 1000, window[1] / 1000
     cols = ["curve", "n_seeds", "n_finished", "window_means", "mean", "ci_low", "ci_high",
             "n_reach_threshold", "p_mbpo_gt_sac", "p_ci_low", "p_ci_high",
@@ -514,6 +549,15 @@ def report(
                   "the whole run. One thread per run. `left_out`: evaluation intervals (of "
                   "1000 steps) in which a run resumed from a checkpoint, not counted.", "",
                   _cost_markdown(cost)]  # fmt: skip
+    if diagnostics is not None and not diagnostics.empty:
+        parts += ["", "## Learning diagnostics", "", "Per seed and 10k env steps: the mean "
+                  "evaluation return, SAC's temperature alpha (median, max), the soft value "
+                  "-actor loss = E[min Q - alpha log pi] (median), one Q head's TD loss "
+                  "(median, max) and the model's elite holdout MSE (median), beside the same "
+                  f"quantities in {PUBLISHED_SOURCE}'s published MBPO log (one update's values "
+                  "every 250 steps; ours: means over each 1000 steps' updates). Hopper pays "
+                  "about 1-4 a step: at gamma 0.99 a soft value far above a few hundred is an "
+                  "overestimating critic.", "", _markdown(diagnostics)]  # fmt: skip
     return "\n".join(parts) + "\n"
 
 
@@ -530,7 +574,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of {variant}/{env}/s{seed}/returns.csv")  # fmt: skip
     parser.add_argument("--reference", required=True, type=Path,
                         help=f"folder with {CURVE_GLOB} (or one such CSV)")  # fmt: skip
-    outputs = "PREFIX.png .pdf .md _summary.csv _seeds.csv (and _cost.csv)"
+    outputs = "PREFIX.png .pdf .md _summary.csv _seeds.csv (and _cost.csv, _diagnostics.csv)"
     parser.add_argument("--out", required=True, help=f"output prefix: writes {outputs}")
     parser.add_argument("--env", default=ENV, help=f"env id (default {ENV})")
     parser.add_argument("--reps", type=int, default=DEFAULT_REPS,
@@ -548,6 +592,8 @@ def main(argv: list[str] | None = None) -> int:
         table = summary(runs, reference, reps=args.reps)
         seeds = seed_table(runs, reference)
         cost = cost_table(load_timings(args.runs, args.env))
+        diagnostics = diagnostics_table(load_diagnostics(args.runs, args.reference, args.env),
+                                        _curves(runs, reference))  # fmt: skip
         out = Path(args.out)
         hopper_replication(runs, reference, f"{out}.png", f"{out}.pdf")
         atomic_write_text(Path(f"{out}_summary.csv"), table.to_csv(index=False))
@@ -557,7 +603,11 @@ def main(argv: list[str] | None = None) -> int:
         if not cost.empty:
             atomic_write_text(Path(f"{out}_cost.csv"), cost.to_csv(index=False))
             written.append(f"{out}_cost.csv")
-        atomic_write_text(Path(f"{out}.md"), report(table, seeds, cost=cost))
+        if not diagnostics.empty:
+            atomic_write_text(Path(f"{out}_diagnostics.csv"), diagnostics.to_csv(index=False))
+            written.append(f"{out}_diagnostics.csv")
+        atomic_write_text(Path(f"{out}.md"), report(table, seeds, cost=cost,
+                                                    diagnostics=diagnostics))  # fmt: skip
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -37,9 +37,11 @@ rule hopper_replication:
             f"{OUT}/runs/{{variant}}/gym-Hopper-v5/s{{seed}}/{{name}}",
             variant=["mbpo-sched", "sac"],
             seed=SEEDS,
-            name=["returns.csv", "timings.csv", "meta.json"],
+            name=["returns.csv", "metrics.csv", "timings.csv", "meta.json"],
         ),
         code=repo_file("analysis/replication.py"),
+        diagnostics_code=repo_file("analysis/replication_diagnostics.py"),
+        published_diagnostics=repo_file("reference/diagnostics_hopper_x35f_mbpo.csv"),
     output:
         png="figures/hopper_replication.png",
         pdf="figures/hopper_replication.pdf",
@@ -53,7 +55,7 @@ rule hopper_replication:
     params:
         runs=lambda w, input: str(Path(input[0]).parents[3]),
         prefix=lambda w, output: output.summary.removesuffix(".md"),
-        reference=repo_file("reference"),
+        reference=lambda w, input: str(Path(input.published_diagnostics).parent),
     shell:
         "python -m analysis.replication --runs {params.runs} --reference {params.reference} "
         "--out {params.prefix} > {log} 2>&1 && cp {params.prefix}.png {output.png} && "
