@@ -8,9 +8,14 @@ checkpoint.pt), so it works beside a running ``snakemake`` and on a cluster's sh
 run is running while its files are younger than ``--stale-minutes`` or twice the longest gap
 between evaluations of its variant and env, whichever is longer (a planner on cartpole writes
 every ~17 minutes).
-The time left assumes the runs still to do go as fast as the finished and started runs of
-the same variant and env, spread over as many parallel jobs as are running now (at least
-one); runs of a variant and env with no started run are counted, not estimated.
+The time left follows the cost *profile* of the finished and started runs of the same variant
+and env (cumulative training seconds at each evaluation): a stretch of env steps that some of
+them have done costs what it cost them on average there; a stretch beyond all of them costs
+what the furthest run's last ``RECENT_FRACTION`` of its steps cost per step (so a run whose
+steps get dearer, like MBPO as its data and rollout length grow, is not priced at its cheap
+early average; it is still a lower bound where the cost keeps growing). The total is spread
+over as many parallel jobs as are running now (at least one); runs of a variant and env with
+no started run are counted, not estimated.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
@@ -29,6 +35,10 @@ from methods.common.errors import UserError
 from methods.common.resume import CHECKPOINT_NAME
 from methods.common.run_io import clock
 from methods.common.tiers import tier_paths, tier_seeds
+
+WALL = "time/train_wall_s"  # cumulative training wall seconds, logged at each evaluation
+RECENT_FRACTION = 0.2  # beyond every run: priced at the furthest run's last 20 % of steps
+Profile = tuple[tuple[int, float], ...]  # (env step, cumulative seconds) per evaluation
 
 
 @dataclass
@@ -40,35 +50,45 @@ class RunState:
     step: int
     budget: int
     seconds: float  # wall seconds so far (done: the run's total)
+    profile: Profile = ()  # cumulative seconds at each evaluation, ending at (step, seconds)
 
 
-def _last_step_and_seconds(run_dir: Path) -> tuple[int, float]:
-    """Env steps done and training wall seconds, from the run's CSVs, or from its checkpoint
-    when the CSVs are gone (Snakemake deletes a job's outputs when it restarts the job; the
-    run rewrites them from its checkpoint at its next evaluation)."""
-    step, seconds = 0, 0.0
+def _progress(run_dir: Path) -> tuple[int, float, Profile]:
+    """Env steps done, training wall seconds and the cost profile, from the run's CSVs, or
+    from its checkpoint when the CSVs are gone (Snakemake deletes a job's outputs when it
+    restarts the job; the run rewrites them from its checkpoint at its next evaluation)."""
     returns = run_dir / "returns.csv"
     if not returns.exists() and (run_dir / CHECKPOINT_NAME).exists():
-        return _checkpoint_step_and_seconds(run_dir / CHECKPOINT_NAME)
+        return _checkpoint_progress(run_dir / CHECKPOINT_NAME)
+    step = 0
     if returns.exists():
         rows = list(csv.DictReader(returns.open()))
         step = int(float(rows[-1]["env_step"])) if rows else 0
     timings = run_dir / "timings.csv"
-    if timings.exists():
-        for row in csv.DictReader(timings.open()):
-            if row["name"] == "time/train_wall_s":
-                seconds = float(row["value"])
-    return step, seconds
+    rows = list(csv.DictReader(timings.open())) if timings.exists() else []
+    profile = [(int(float(r["env_step"])), float(r["value"])) for r in rows if r["name"] == WALL]
+    return _with_end(step, profile[-1][1] if profile else 0.0, profile)
 
 
-def _checkpoint_step_and_seconds(path: Path) -> tuple[int, float]:
-    """(env steps, training wall seconds) a checkpoint was written at; (0, 0) if unreadable
-    (a checkpoint being replaced, or of another version: the run itself says what is wrong)."""
+def _checkpoint_progress(path: Path) -> tuple[int, float, Profile]:
+    """(env steps, training wall seconds, profile) a checkpoint was written at; (0, 0, ()) if
+    unreadable (a checkpoint being replaced, or of another version: the run says what is
+    wrong)."""
     try:
-        loop = torch.load(path, map_location="cpu", weights_only=False, mmap=True)["loop"]
-        return int(loop.step), float(loop.train_seconds)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        loop = checkpoint["loop"]
+        timings = (checkpoint.get("log") or {}).get("timings", [])
+        profile = [(int(step), float(value)) for step, name, value in timings if name == WALL]
+        return _with_end(int(loop.step), float(loop.train_seconds), profile)
     except Exception:  # noqa: BLE001 - any unreadable checkpoint counts as no progress
-        return 0, 0.0
+        return 0, 0.0, ()
+
+
+def _with_end(step: int, seconds: float, profile: list[tuple[int, float]]) -> tuple:
+    """(step, seconds, profile) with the profile cut at ``step`` and ending at (step,
+    seconds)."""
+    kept = [(s, w) for s, w in profile if s < step]
+    return step, seconds, (*kept, (step, seconds)) if step > 0 else ()
 
 
 def run_states(config: dict, config_file: str, stale_minutes: float = 10.0) -> list[RunState]:
@@ -107,16 +127,19 @@ def _state(run_dir: Path, variant: str, env: str, seed: int, stale_s: float) -> 
         budget = int(yaml.safe_load((run_dir / "config.yaml").read_text())["params"]["env_steps"])
     if (run_dir / "meta.json").exists():
         meta = json.loads((run_dir / "meta.json").read_text())
-        step, _ = _last_step_and_seconds(run_dir)
-        return RunState(variant, env, seed, "done", step, budget or step,
-                        float(meta.get("wall_seconds", 0.0)))  # fmt: skip
+        step, train_seconds, profile = _progress(run_dir)
+        seconds = float(meta.get("wall_seconds", 0.0))  # evaluations included: scale to it
+        scale = seconds / train_seconds if train_seconds > 0 else 0.0
+        profile = tuple((s, w * scale) for s, w in profile) if scale else _with_end(
+            step, seconds, [])[2]  # fmt: skip
+        return RunState(variant, env, seed, "done", step, budget or step, seconds, profile)
     if not (run_dir / "config.yaml").exists():
         return RunState(variant, env, seed, "not started", 0, 0, 0.0)
-    step, seconds = _last_step_and_seconds(run_dir)
+    step, seconds, profile = _progress(run_dir)
     newest = max(p.stat().st_mtime for p in run_dir.iterdir() if p.is_file())
     running = time.time() - newest < stale_s
     state = "running" if running else "stopped"
-    return RunState(variant, env, seed, state, step, budget, seconds)
+    return RunState(variant, env, seed, state, step, budget, seconds, profile)
 
 
 def time_left(states: list[RunState]) -> tuple[float, int]:
@@ -133,21 +156,53 @@ def _parallel_jobs(states: list[RunState]) -> int:
 
 def _core_seconds_left(states: list[RunState]) -> tuple[float, int]:
     """One-core seconds left over the estimable unfinished runs, and the count of the rest."""
-    rate_of = {}  # (variant, env) -> seconds per env step, from finished and started runs
+    profiles = {}  # (variant, env) -> profiles of its finished and started runs
     for s in states:
-        if s.step > 0 and (s.state == "done" or s.state != "not started" and s.seconds > 0):
-            rate_of.setdefault((s.variant, s.env), []).append(s.seconds / s.step)
+        if s.step > 0 and s.profile and s.profile[-1][1] > 0:
+            profiles.setdefault((s.variant, s.env), []).append(s.profile)
     total, unknown = 0.0, 0
     for s in states:
         if s.state == "done":
             continue
-        rates = rate_of.get((s.variant, s.env))
+        known = profiles.get((s.variant, s.env))
         budget = s.budget or _known_budget(states, s)
-        if not rates or budget is None:
+        if not known or budget is None:
             unknown += 1
             continue
-        total += sum(rates) / len(rates) * (budget - s.step)
+        total += cost_between(known, s.step, budget)
     return total, unknown
+
+
+def cost_between(profiles: list[Profile], start: int, end: int) -> float:
+    """Seconds that env steps ``start``..``end`` cost, priced by ``profiles`` (see the module
+    docstring): each stretch at the mean per-step cost of the profiles that cover it, the
+    stretch beyond all of them at the furthest profile's recent per-step cost."""
+    if end <= start:
+        return 0.0
+    edges = sorted({start, end, *(s for p in profiles for s, _ in p if start < s < end)})
+    furthest = max(profiles, key=lambda p: p[-1][0])
+    recent = _recent_rate(furthest)
+    total = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        rates = [_rate(p, low, high) for p in profiles if p[-1][0] >= high]
+        total += (high - low) * (float(np.mean(rates)) if rates else recent)
+    return total
+
+
+def _rate(profile: Profile, low: int, high: int) -> float:
+    """Seconds per env step of ``profile`` between ``low`` and ``high`` (linear between
+    evaluations, so within one evaluation interval it is that interval's rate)."""
+    steps, seconds = zip(*((0, 0.0), *profile), strict=True)
+    return float(np.interp(high, steps, seconds) - np.interp(low, steps, seconds)) / (high - low)
+
+
+def _recent_rate(profile: Profile) -> float:
+    """Seconds per env step over the last ``RECENT_FRACTION`` of the profile's steps (at least
+    its last evaluation interval)."""
+    last = profile[-1][0]
+    before = [s for s, _ in profile[:-1]]
+    low = min(int(last * (1 - RECENT_FRACTION)), before[-1] if before else 0)
+    return _rate(profile, low, last)
 
 
 def _known_budget(states: list[RunState], target: RunState) -> int | None:

@@ -7,7 +7,7 @@ import time
 
 import yaml
 
-from methods.status import run_states, time_left
+from methods.status import RunState, run_states, time_left
 
 TIER = {"tier": "tiny", "envs": ["gym-Pendulum-v1"], "seeds": 2,
         "variants": {"sac": {"method": "sac"}, "mbpo-k5": {"method": "mbpo"}}}  # fmt: skip
@@ -109,3 +109,44 @@ def test_a_restarted_run_before_its_next_evaluation_shows_its_checkpoint_step(
     assert states[("mbpo-k5", 0)].step == 0
     # sac: 0.1 s/step from both runs -> 400 steps left = 40 s (the old reading: 100 s)
     assert time_left([states[("sac", 0)], states[("sac", 1)]]) == (40.0, 0)
+
+
+def fake_profile(root, variant, seed, walls, budget, finished=False):
+    """A run with one evaluation per 1000 env steps and cumulative training seconds ``walls``."""
+    run = root / "results/tiny/runs" / variant / "gym-Pendulum-v1" / f"s{seed}"
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": budget}}))
+    steps = [1000 * (i + 1) for i in range(len(walls))]
+    (run / "returns.csv").write_text("env_step,eval_return_mean\n" +
+                                     "".join(f"{s},-100\n" for s in steps))  # fmt: skip
+    (run / "timings.csv").write_text("env_step,name,value\n" + "".join(
+        f"{s},time/train_wall_s,{w}\n{s},time/policy_update_s,1\n"
+        for s, w in zip(steps, walls, strict=True)))  # fmt: skip
+    if finished:
+        (run / "meta.json").write_text(json.dumps({"wall_seconds": walls[-1]}))
+
+
+def test_time_left_follows_a_cost_that_grows_with_the_steps(tmp_path, monkeypatch):
+    """MBPO's steps get dearer as data and rollouts grow. A run at 5000 of 10000 steps whose
+    k-th 1000 steps cost 100 k seconds (1500 s so far): the average rate (0.3 s/step) priced
+    the rest at 1500 s and an unstarted seed at 3000 s. Now the unstarted seed's first 5000
+    steps cost what the run's did (1500 s) and every step beyond the run costs what its last
+    20 % cost (0.5 s/step): 2500 s for each run, 6500 s in all."""
+    monkeypatch.chdir(tmp_path)
+    fake_profile(tmp_path, "mbpo-k5", 0, [100, 300, 600, 1000, 1500], 10_000)
+    states = [s for s in run_states(TIER, "config/tiny.yaml") if s.variant == "mbpo-k5"]
+    assert [s.state for s in states] == ["running", "not started"]
+    assert time_left(states) == (6500.0, 0)
+
+
+def test_time_left_averages_the_runs_that_cover_a_stretch(tmp_path, monkeypatch):
+    """Two runs covered 0-2000 steps at 0.1 and 0.3 s/step (mean 0.2), only the faster one went
+    on to 3000 (its 3rd 1000 steps at 0.5 s/step): an unstarted seed of 3000 steps costs
+    400 + 500 s; the slower run's last 1000 steps cost 500 s."""
+    monkeypatch.chdir(tmp_path)
+    fake_profile(tmp_path, "sac", 0, [100, 200, 700], 3000)
+    fake_profile(tmp_path, "sac", 1, [300, 600], 3000)
+    states = [s for s in run_states(TIER, "config/tiny.yaml") if s.variant == "sac"]
+    sac2 = RunState("sac", "gym-Pendulum-v1", 2, "not started", 0, 0, 0.0)
+    # sac s0: 0 left; s1: 500; s2: 900; two jobs running
+    assert time_left([*states, sac2]) == (700.0, 0)
