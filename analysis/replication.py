@@ -95,18 +95,33 @@ def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     return table
 
 
-def _numeric(table: pd.DataFrame, path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """``columns`` as floats; a missing or non-numeric cell is a UserError naming row and column."""
+def _numeric(
+    table: pd.DataFrame, path: Path, columns: Sequence[str], finite: bool = True
+) -> pd.DataFrame:
+    """``columns`` as floats; a missing or non-numeric cell is a UserError naming row and
+    column, and so is a non-finite one unless ``finite`` is False (a diverged run's NaN or inf
+    is then kept, for the caller to drop)."""
     table = table.copy()
     for column in columns:
         values = pd.to_numeric(table[column], errors="coerce")
-        bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))
-        if len(bad):
-            row = int(bad[0])
+        bad = ~np.isfinite(values.to_numpy(dtype=float))
+        if not finite:
+            bad &= ~table[column].map(_is_float).to_numpy(dtype=bool)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
             raise UserError(f"{path} row {row + 2}: '{column}' is {table[column].iloc[row]!r}, "
-                            "not a finite number")  # fmt: skip
+                            f"not a {'finite ' * finite}number")  # fmt: skip
         table[column] = values.astype(float)
     return table
+
+
+def _is_float(cell: object) -> bool:
+    """The cell reads as a float, NaN and infinities included."""
+    try:
+        float(cell)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _run_files(
@@ -192,16 +207,19 @@ def load_timings(
 def load_diagnostics(
     root: Path, reference: Path, env: str = ENV, variants: dict[str, str] | None = None
 ) -> pd.DataFrame:
-    """Our runs' ``metrics.csv`` and the published run's scalars (``reference/PUBLISHED_FILE``,
-    left out when absent) as one tidy table: ``source, method, seed, env_step, quantity,
+    """Our runs' ``metrics.csv`` and the published run's scalars (``PUBLISHED_FILE`` in the
+    folder ``reference`` or beside the CSV ``reference``; left out when absent; non-finite
+    values dropped) as one tidy table: ``source, method, seed, env_step, quantity,
     value`` (``analysis.replication_diagnostics`` says what each quantity is)."""
     variants = VARIANT_METHODS if variants is None else variants
     frames = []
     for variant, method, seed, path in _run_files(Path(root), env, variants, "metrics.csv"):
-        metrics = _numeric(_read_csv(path, TIMING_COLUMNS), path, ("env_step", "value"))
+        metrics = _numeric(_read_csv(path, TIMING_COLUMNS), path, ("env_step",))
+        metrics = _numeric(metrics, path, ("value",), finite=False)  # a diverged run's NaN
         frames.append(run_diagnostics(metrics).assign(
             source=f"ours ({variant})", method=method, seed=seed))  # fmt: skip
-    published = Path(reference) / PUBLISHED_FILE
+    reference = Path(reference)
+    published = (reference if reference.is_dir() else reference.parent) / PUBLISHED_FILE
     if published.is_file():
         log = _numeric(_read_csv(published, PUBLISHED_LOG_COLUMNS), published, ("step", "value"))
         frames.append(published_diagnostics(log).assign(source=PUBLISHED_SOURCE, method="MBPO",

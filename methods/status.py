@@ -9,7 +9,8 @@ run is running while its files are younger than ``--stale-minutes`` or twice the
 between evaluations of its variant and env, whichever is longer (a planner on cartpole writes
 every ~17 minutes).
 The time left follows the cost *profile* of the finished and started runs of the same variant
-and env (cumulative training seconds at each evaluation): a stretch of env steps that some of
+and env (cumulative seconds at each evaluation: training seconds for a started run, scaled for
+a finished one so that they add up to its whole wall time, evaluations included): a stretch of env steps that some of
 them have done costs what it cost them on average there; a stretch beyond all of them costs
 what the furthest run's last ``RECENT_FRACTION`` of its steps cost per step (so a run whose
 steps get dearer, like MBPO as its data and rollout length grow, is not priced at its cheap
@@ -53,7 +54,7 @@ class RunState:
     profile: Profile = ()  # cumulative seconds at each evaluation, ending at (step, seconds)
 
 
-def _progress(run_dir: Path) -> tuple[int, float, Profile]:
+def progress(run_dir: Path) -> tuple[int, float, Profile]:
     """Env steps done, training wall seconds and the cost profile, from the run's CSVs, or
     from its checkpoint when the CSVs are gone (Snakemake deletes a job's outputs when it
     restarts the job; the run rewrites them from its checkpoint at its next evaluation)."""
@@ -127,7 +128,7 @@ def _state(run_dir: Path, variant: str, env: str, seed: int, stale_s: float) -> 
         budget = int(yaml.safe_load((run_dir / "config.yaml").read_text())["params"]["env_steps"])
     if (run_dir / "meta.json").exists():
         meta = json.loads((run_dir / "meta.json").read_text())
-        step, train_seconds, profile = _progress(run_dir)
+        step, train_seconds, profile = progress(run_dir)
         seconds = float(meta.get("wall_seconds", 0.0))  # evaluations included: scale to it
         scale = seconds / train_seconds if train_seconds > 0 else 0.0
         profile = tuple((s, w * scale) for s, w in profile) if scale else _with_end(
@@ -135,7 +136,7 @@ def _state(run_dir: Path, variant: str, env: str, seed: int, stale_s: float) -> 
         return RunState(variant, env, seed, "done", step, budget or step, seconds, profile)
     if not (run_dir / "config.yaml").exists():
         return RunState(variant, env, seed, "not started", 0, 0, 0.0)
-    step, seconds, profile = _progress(run_dir)
+    step, seconds, profile = progress(run_dir)
     newest = max(p.stat().st_mtime for p in run_dir.iterdir() if p.is_file())
     running = time.time() - newest < stale_s
     state = "running" if running else "stopped"

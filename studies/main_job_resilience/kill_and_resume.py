@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from methods.status import _last_step_and_seconds  # the last evaluated step
+from methods.status import progress  # the last evaluated step
 
 BIN = Path(sys.executable).parent
 
@@ -81,7 +81,7 @@ def main() -> None:
     interrupted = in_progress(runs_root, started)
     now = time.time()
     state = {str(r.relative_to(workdir)): {
-        "step_at_kill": _last_step_and_seconds(r)[0],
+        "step_at_kill": progress(r)[0],
         "had_checkpoint": (r / "checkpoint.pt").exists(),
         "config_written_s_before_kill": round(now - (r / "config.yaml").stat().st_mtime, 1),
     } for r in interrupted}  # fmt: skip

@@ -130,3 +130,36 @@ def test_committed_published_diagnostics_cover_the_run():
     assert set(counts.index) == {"misc/entropy_alpha", "loss/policy", "loss/q1", "loss/q2"}
     assert (counts["min"] == 5250).all() and (counts["max"] == 123_250).all()
     assert (counts["count"] == 473).all()
+
+
+def test_a_diverged_runs_nan_is_dropped_not_fatal(tmp_path):
+    """A run whose model loss went NaN keeps a 'nan' in metrics.csv: that value is left out of
+    the diagnostics; the report, summary and figure are still written."""
+    folder = tmp_path / "runs" / "mbpo-sched" / rep.ENV / "s0"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"env_step": [100_000], "eval_return_mean": [1.0]}).to_csv(
+        folder / "returns.csv", index=False)  # fmt: skip
+    metrics = _metrics([99_000, 100_000], [0.2, 0.3], [-1.0, -1.0], [2.0, 2.0], [0.01, 0.02])
+    metrics.loc[metrics.name == "model/holdout_mse", "value"] = [0.01, float("nan")]
+    metrics.loc[metrics.name == "sac/alpha", "value"] = [0.2, float("inf")]
+    metrics.to_csv(folder / "metrics.csv", index=False)
+    (tmp_path / "ref").mkdir()
+    pd.DataFrame({"source": "p", "method": "SAC", "env": rep.ENV, "env_version": "v4",
+                  "seed": 0, "env_step": [1], "return": [1.0]}).to_csv(
+        tmp_path / "ref" / "curves_hopper_p.csv", index=False)  # fmt: skip
+    out = tmp_path / "o"
+    argv = ["--runs", str(tmp_path / "runs"), "--reference", str(tmp_path / "ref"),
+            "--out", str(out), "--reps", "100"]  # fmt: skip
+    assert rep.main(argv) == 0
+    row = pd.read_csv(f"{out}_diagnostics.csv").iloc[0]
+    assert row.model_holdout_mse_median == 0.01 and row.alpha_max == 0.2
+
+
+def test_published_diagnostics_are_found_beside_a_single_reference_csv(tmp_path):
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    pd.DataFrame({"tag": ["misc/entropy_alpha", "loss/policy", "loss/q1", "loss/q2"],
+                  "step": 95_000, "value": [0.25, -220.0, 4.0, 6.0]}).to_csv(
+        ref / diag.PUBLISHED_FILE, index=False)  # fmt: skip
+    table = rep.load_diagnostics(tmp_path / "no-runs", ref / "curves_hopper_x.csv")
+    assert set(table.source) == {diag.PUBLISHED_SOURCE}
