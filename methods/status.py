@@ -10,13 +10,13 @@ between evaluations of its variant and env, whichever is longer (a planner on ca
 every ~17 minutes).
 The time left follows the cost *profile* of the finished and started runs of the same variant
 and env (cumulative seconds at each evaluation: training seconds for a started run, scaled for
-a finished one so that they add up to its whole wall time, evaluations included): a stretch of env steps that some of
-them have done costs what it cost them on average there; a stretch beyond all of them costs
-what the furthest run's last ``RECENT_FRACTION`` of its steps cost per step (so a run whose
-steps get dearer, like MBPO as its data and rollout length grow, is not priced at its cheap
-early average; it is still a lower bound where the cost keeps growing). The total is spread
-over as many parallel jobs as are running now (at least one); runs of a variant and env with
-no started run are counted, not estimated.
+a finished one so that they add up to its whole wall time, evaluations included): a stretch
+of env steps that some of them have done costs what it cost them on average there; a stretch
+beyond all of them costs what the furthest run's last ``RECENT_FRACTION`` of its steps cost
+per step (so a run whose steps get dearer, like MBPO as its data and rollout length grow, is
+not priced at its cheap early average; it is still a lower bound where the cost keeps
+growing). The total is spread over as many parallel jobs as are running now (at least one);
+runs of a variant and env with no started run are counted, not estimated.
 """
 
 from __future__ import annotations
