@@ -9,9 +9,10 @@ env_version, seed, env_step, return``). Writes ``{out}.png``, ``{out}.pdf`` (the
 ``{out}_summary.csv`` (one row per method), ``{out}_seeds.csv`` (one row per seed and, for
 our seeds, where each sits among the published seeds), ``{out}_cost.csv`` (what the runs cost:
 env steps per second and seconds per 1000 env steps in each phase, per 10k steps, from each
-run's ``timings.csv`` where it has one), ``{out}_diagnostics.csv`` (alpha, soft value, critic
-and model losses per 10k steps, ours beside the published MBPO run's; see
-``analysis.replication_diagnostics``) and ``{out}.md`` (the tables).
+run's ``timings.csv`` where it has one), ``{out}_diagnostics.csv`` and ``.png``/``.pdf``
+(alpha, soft value, critic and model losses per 10k steps and against env steps, ours beside
+the published MBPO run's; see ``analysis.replication_diagnostics``) and ``{out}.md`` (the
+tables).
 
 Every number is taken over the window of env steps ``WINDOW`` (90k-100k, both ends included):
 a seed's *window mean* is the mean of its evaluations inside the window. A seed whose last
@@ -43,6 +44,7 @@ from analysis.replication_diagnostics import (  # noqa: E402
     PUBLISHED_FILE,
     PUBLISHED_SOURCE,
     bin_end,
+    diagnostics_figure,
     diagnostics_table,
     published_diagnostics,
     run_diagnostics,
@@ -592,7 +594,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of {variant}/{env}/s{seed}/returns.csv")  # fmt: skip
     parser.add_argument("--reference", required=True, type=Path,
                         help=f"folder with {CURVE_GLOB} (or one such CSV)")  # fmt: skip
-    outputs = "PREFIX.png .pdf .md _summary.csv _seeds.csv (and _cost.csv, _diagnostics.csv)"
+    outputs = (
+        "PREFIX.png .pdf .md _summary.csv _seeds.csv (and _cost.csv, _diagnostics.csv .png .pdf)"
+    )
     parser.add_argument("--out", required=True, help=f"output prefix: writes {outputs}")
     parser.add_argument("--env", default=ENV, help=f"env id (default {ENV})")
     parser.add_argument("--reps", type=int, default=DEFAULT_REPS,
@@ -610,8 +614,8 @@ def main(argv: list[str] | None = None) -> int:
         table = summary(runs, reference, reps=args.reps)
         seeds = seed_table(runs, reference)
         cost = cost_table(load_timings(args.runs, args.env))
-        diagnostics = diagnostics_table(load_diagnostics(args.runs, args.reference, args.env),
-                                        _curves(runs, reference))  # fmt: skip
+        tidy = load_diagnostics(args.runs, args.reference, args.env)
+        diagnostics = diagnostics_table(tidy, _curves(runs, reference))
         out = Path(args.out)
         hopper_replication(runs, reference, f"{out}.png", f"{out}.pdf")
         atomic_write_text(Path(f"{out}_summary.csv"), table.to_csv(index=False))
@@ -621,9 +625,10 @@ def main(argv: list[str] | None = None) -> int:
         if not cost.empty:
             atomic_write_text(Path(f"{out}_cost.csv"), cost.to_csv(index=False))
             written.append(f"{out}_cost.csv")
-        if not diagnostics.empty:
-            atomic_write_text(Path(f"{out}_diagnostics.csv"), diagnostics.to_csv(index=False))
-            written.append(f"{out}_diagnostics.csv")
+        atomic_write_text(Path(f"{out}_diagnostics.csv"), diagnostics.to_csv(index=False))
+        figures = [f"{out}_diagnostics.png", f"{out}_diagnostics.pdf"]
+        save(diagnostics_figure(tidy, FAMILY_COLOURS), figures)  # empty panels without metrics
+        written += [f"{out}_diagnostics.csv", *figures]
         atomic_write_text(Path(f"{out}.md"), report(table, seeds, cost=cost,
                                                     diagnostics=diagnostics))  # fmt: skip
     except UserError as exc:

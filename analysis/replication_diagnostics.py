@@ -21,14 +21,24 @@ therefore a median (or max) over a bin of env steps, not a single logged value.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import matplotlib
 
-from methods.common.errors import UserError
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from methods.common.errors import UserError  # noqa: E402
 
 PUBLISHED_FILE = "diagnostics_hopper_x35f_mbpo.csv"  # in reference/: tag, step, value
 PUBLISHED_SOURCE = "x35f/model_based_rl"  # the `source` of its curve in curves_hopper_*.csv
 DIAGNOSTIC_BIN = 10_000  # env steps per row
+STATISTICS = (("alpha", "median"), ("alpha", "max"), ("soft_value", "median"),
+              ("critic_loss", "median"), ("critic_loss", "max"),
+              ("model_holdout_mse", "median"))  # fmt: skip
+TABLE_COLUMNS = ["source", "method", "seed", "steps_to", "eval_return",
+                 *(f"{quantity}_{how}" for quantity, how in STATISTICS)]  # fmt: skip
 
 
 def run_diagnostics(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -77,21 +87,18 @@ def diagnostics_table(
     the median and max of alpha, the median soft value, the median and max critic loss and the
     median model holdout MSE (NaN where a run logs none)."""
     if diagnostics.empty:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=TABLE_COLUMNS)
     binned = diagnostics.assign(steps_to=bin_end(diagnostics.env_step, bin_steps))
     stats = binned.groupby(["source", "method", "seed", "steps_to", "quantity"]).value.agg(
         ["median", "max"]).unstack("quantity")  # fmt: skip
     table = pd.DataFrame(index=stats.index)
-    for quantity, how in [("alpha", "median"), ("alpha", "max"), ("soft_value", "median"),
-                          ("critic_loss", "median"), ("critic_loss", "max"),
-                          ("model_holdout_mse", "median")]:  # fmt: skip
+    for quantity, how in STATISTICS:
         column = (how, quantity)
         table[f"{quantity}_{how}"] = stats[column] if column in stats else np.nan
     evals = returns.assign(steps_to=bin_end(returns.env_step, bin_steps)).groupby(
         ["source", "seed", "steps_to"])["return"].mean().rename("eval_return")  # fmt: skip
     table = table.reset_index().join(evals, on=["source", "seed", "steps_to"])
-    first = ["source", "method", "seed", "steps_to", "eval_return"]
-    return table[first + [c for c in table.columns if c not in first]]
+    return table[TABLE_COLUMNS]
 
 
 def bin_end(steps: pd.Series, bin_steps: int) -> pd.Series:
@@ -99,3 +106,48 @@ def bin_end(steps: pd.Series, bin_steps: int) -> pd.Series:
     if bin_steps <= 0:
         raise UserError(f"the diagnostics bin must be positive, got {bin_steps}")
     return (np.ceil(steps.astype(float) / bin_steps) * bin_steps).astype(int)
+
+
+PANELS = (  # quantity, axis label, log scale, lower y limit (None: matplotlib's)
+    ("alpha", "SAC temperature alpha", True, None),
+    ("soft_value", "soft value  -actor loss", True, 10.0),  # not the first steps' ~0
+    ("critic_loss", "TD loss of one Q head", True, None),
+    ("model_holdout_mse", "model holdout MSE (elites)", False, 0.0),
+)
+SEED_STYLES = ("-", "--", "-.", ":", (0, (5, 1)))
+
+
+def diagnostics_figure(diagnostics: pd.DataFrame, colours: dict[str, str]) -> plt.Figure:
+    """One panel per quantity against env steps: a line per our seed (colour by method from
+    ``colours``, style by seed) and the published run in grey (its values smoothed by a
+    running median over 4 logs = 1000 env steps, as it logs one update every 250 steps)."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True)
+    for ax, (quantity, title, log, bottom) in zip(axes.flat, PANELS, strict=True):
+        part = diagnostics[diagnostics.quantity == quantity]
+        for (source, method, seed), line in part.groupby(["source", "method", "seed"]):
+            line = line.sort_values("env_step")
+            if source == PUBLISHED_SOURCE:
+                values = line.value.rolling(4, min_periods=1).median()
+                ax.plot(line.env_step, values, color="0.55", lw=1.2,
+                        label=f"{method}, {source} (published, 1 run)")  # fmt: skip
+                continue
+            ax.plot(line.env_step, line.value, lw=1.3,
+                    color=colours.get(method.lower(), "#777777"),
+                    ls=SEED_STYLES[int(seed) % len(SEED_STYLES)],
+                    label=f"{method}, {source}, seed {seed}")  # fmt: skip
+        if log and (part.value > 0).any():
+            ax.set_yscale("log")
+        if bottom is not None and not part.empty:
+            ax.set_ylim(bottom=bottom)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("env steps")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))  # fmt: skip
+    fig.suptitle("Hopper: what the critic and the model did (ours: mean over each 1000 "
+                 "steps' updates)")  # fmt: skip
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig

@@ -103,6 +103,13 @@ def test_cli_writes_the_diagnostics_beside_the_published_run(tmp_path):
     assert published.eval_return == 2000.0 and published.critic_loss_median == 5.0
     assert np.isnan(table[table.source == "ours (sac)"].model_holdout_mse_median.iloc[0])
     assert "## Learning diagnostics" in Path(f"{out}.md").read_text()
+    for suffix in ("png", "pdf"):
+        assert Path(f"{out}_diagnostics.{suffix}").stat().st_size > 1000
+
+
+def test_runs_without_metrics_get_an_empty_table_with_its_columns(tmp_path):
+    table = diag.diagnostics_table(rep.load_diagnostics(tmp_path, tmp_path), pd.DataFrame())
+    assert table.empty and list(table.columns) == diag.TABLE_COLUMNS
 
 
 def test_cli_corrupt_metrics_is_one_error_line(tmp_path, capsys):

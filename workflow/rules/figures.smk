@@ -45,6 +45,8 @@ rule hopper_replication:
     output:
         png="figures/hopper_replication.png",
         pdf="figures/hopper_replication.pdf",
+        diagnostics_png="figures/hopper_replication_diagnostics.png",
+        diagnostics_pdf="figures/hopper_replication_diagnostics.pdf",
         summary=f"{OUT}/hopper_replication.md",
     log:
         f"{LOGS}/hopper_replication.log",
@@ -59,4 +61,6 @@ rule hopper_replication:
     shell:
         "python -m analysis.replication --runs {params.runs} --reference {params.reference} "
         "--out {params.prefix} > {log} 2>&1 && cp {params.prefix}.png {output.png} && "
-        "cp {params.prefix}.pdf {output.pdf}"
+        "cp {params.prefix}.pdf {output.pdf} && "
+        "cp {params.prefix}_diagnostics.png {output.diagnostics_png} && "
+        "cp {params.prefix}_diagnostics.pdf {output.diagnostics_pdf}"
