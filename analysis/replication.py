@@ -71,6 +71,10 @@ PHASES = {  # per-interval seconds a run logs at each evaluation -> the phase's 
 }
 OTHER_PHASE = "env and rest"  # wall minus the phases: env steps, acting, checkpoints, logging
 COST_BIN = 10_000  # env steps per row of the per-phase table
+PEERS = {  # our method -> the published methods its seeds are placed among
+    "MBPO": ("MBPO", "REDQ (UTD 20)"),  # REDQ: model-free at MBPO's 20 updates per env step
+    "SAC": ("SAC",),
+}
 OURS = "ours"
 PUBLISHED = "published"
 KEY = ["group", "source", "method", "env_version"]  # one curve (a method from one source)
@@ -372,13 +376,16 @@ def _percentile(published: pd.Series, value: float) -> float:
 
 
 def positions(seeds: pd.DataFrame) -> pd.DataFrame:
-    """Each of our finished seeds against each published curve: the curve's seed count, min,
-    median and max window mean and the percentile of our seed's window mean among them."""
+    """Each of our finished seeds against each published curve of a method in ``PEERS`` of its
+    own: the curve's seed count, min, median and max window mean and the percentile of our
+    seed's window mean among them."""
     ours = seeds[(seeds.group == OURS) & seeds.finished]
     rows = []
     for _, pub in seeds[(seeds.group == PUBLISHED) & seeds.finished].groupby("curve", sort=False):
         values = pub.window_mean
         for row in ours.itertuples():
+            if pub.method.iloc[0] not in PEERS.get(row.method, (row.method,)):
+                continue
             rows.append({"ours": row.curve, "seed": row.seed, "window_mean": row.window_mean,
                          "published": pub.curve.iloc[0], "published_seeds": len(values),
                          "published_min": values.min(), "published_median": values.median(),
@@ -561,7 +568,16 @@ def report(
              "method's published seeds. Unfinished seeds are listed and left out.", "",
              _markdown(summary_table[cols])]  # fmt: skip
     if not pos.empty:
-        parts += ["", "## Our seeds among each published curve's seeds", "", _markdown(pos)]
+        parts += [
+            "",
+            "## Our seeds among each published curve's seeds",
+            "",
+            "Each method "
+            "among the published seeds of the same method; MBPO also among REDQ's "
+            "(model-free at the same 20 updates per env step).",
+            "",
+            _markdown(pos),
+        ]
     if cost is not None and not cost.empty:
         parts += ["", "## What the runs cost", "", "Training wall time (evaluations "
                   "excluded) per 10k env steps: env steps per second and seconds per 1000 env "

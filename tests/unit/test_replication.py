@@ -268,3 +268,14 @@ def test_cli_corrupt_meta_json_is_one_error_line(runs, reference, tmp_path, caps
     assert rep.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: cannot read") and "meta.json" in err[0]
+
+
+def test_positions_compare_a_method_only_with_its_published_peers(runs, reference):
+    """Our SAC seeds are placed among published SAC seeds only (a percentile of SAC among
+    MBPO seeds means nothing); our MBPO among published MBPO and REDQ (model-free at the same
+    20 updates per env step, the issue's model-free yardstick)."""
+    redq = _curve("pubredq", "REDQ (UTD 20)", 0, [90_000, 100_000], [2000.0, 2000.0])
+    pos = rep.positions(rep.seed_table(runs, pd.concat([reference, redq], ignore_index=True)))
+    placed = pos.groupby(pos.ours.str.split(",").str[0]).published.agg(
+        lambda p: sorted(set(p.str.split(",").str[0])))  # fmt: skip
+    assert placed.to_dict() == {"MBPO": ["MBPO", "REDQ (UTD 20)"], "SAC": ["SAC"]}
