@@ -29,7 +29,8 @@ def _end(env, terminated: bool) -> str:
     low_z, high_z = hopper._healthy_z_range
     low_angle, high_angle = hopper._healthy_angle_range
     low_state, high_state = hopper._healthy_state_range
-    if not np.all((low_state < hopper.state_vector()[2:]) & (hopper.state_vector()[2:] < high_state)):
+    state = hopper.state_vector()[2:]
+    if not np.all((low_state < state) & (state < high_state)):
         return "state out of range"
     if not low_z < z < high_z:
         return "height"
