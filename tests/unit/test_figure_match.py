@@ -16,7 +16,8 @@ from figure_match import figure_difference  # noqa: E402
 def draw(y: np.ndarray, fmt: str, title: str = "mse", size=(4, 3)) -> bytes:
     fig, ax = plt.subplots(figsize=size)
     ax.plot(np.arange(1, len(y) + 1), y, marker="o")
-    ax.set(xscale="log", yscale="log", title=title)
+    ax.set(xscale="log", yscale="log")
+    ax.set_title(title, fontsize=8)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, metadata={"CreationDate": None} if fmt == "pdf" else None)
     plt.close(fig)
@@ -55,3 +56,10 @@ def test_another_label_or_size_does_not_match(fmt):
     assert figure_difference(f"f.{fmt}", draw(Y, fmt), draw(Y, fmt, title="rmse")) is not None
     other_size = draw(Y, fmt, size=(4, 3.1))
     assert figure_difference(f"f.{fmt}", draw(Y, fmt), other_size) is not None
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf"])
+def test_one_digit_changed_does_not_match(fmt):
+    published = draw(Y, fmt, title="Hopper (5 models)", size=(7.31, 12.24))
+    other = draw(Y, fmt, title="Hopper (6 models)", size=(7.31, 12.24))
+    assert figure_difference(f"f.{fmt}", published, other) is not None
