@@ -32,8 +32,8 @@ PNG_UNMATCHED_PIXELS = 12
 PDF_POINTS = 0.01
 
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
-_TOKEN = re.compile(rb"-?(?:\d+\.\d*|\.\d+|\d+)|[^\s\d.-]+|[.-]")
 _NUMBER = re.compile(rb"-?(?:\d+\.\d*|\.\d+|\d+)")
+_TOKEN = re.compile(_NUMBER.pattern + rb"|[^\s\d.-]+|[.-]")
 
 
 def png_difference(published: bytes, regenerated: bytes) -> str | None:
