@@ -87,6 +87,7 @@ def test_the_analysis_half_regenerates_the_published_claims(clone):
         warnings.warn(f"figures drawn with {drawn_with}, not {rendering_stack()}: not compared",
                       stacklevel=1)  # fmt: skip
         return
-    differences = {name: figure_difference(name, content, (clone / "figures" / name).read_bytes())
-                   for name, content in figures.items()}  # fmt: skip
-    assert not {n: d for n, d in differences.items() if d}, differences
+    differences = {name: difference for name, content in figures.items()
+                   if (difference := figure_difference(
+                       name, content, (clone / "figures" / name).read_bytes()))}  # fmt: skip
+    assert not differences, differences
