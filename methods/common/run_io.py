@@ -24,6 +24,14 @@ METRICS_COLUMNS = ("env_step", "name", "value")
 TRACKED_PACKAGES = ("torch", "numpy", "gymnasium", "mujoco", "dm_control", "scipy", "pandas",
                     "snakemake", "mbrl-spectrum")  # fmt: skip
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# what runs and the DAG write, not what produces a run: git_dirty ignores changes there (a
+# resumed job's committed CSVs are deleted by Snakemake before the run starts)
+GENERATED_PATHSPECS = (
+    ":(exclude)results",
+    ":(exclude)figures",
+    ":(exclude,glob)studies/*/results/**",
+    ":(exclude)benchmarks/results",
+)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -102,8 +110,10 @@ def package_versions() -> dict[str, str | None]:
 
 
 def provenance(device: torch.device, seed: int) -> dict:
-    """What produced a run: code version, packages, hardware, threads, seed."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    """What produced a run: code version, packages, hardware, threads, seed. ``git_dirty``:
+    whether a tracked file outside the generated outputs differs from ``git_commit``."""
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                  *GENERATED_PATHSPECS)  # fmt: skip
     return {
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": None if status is None else bool(status),
