@@ -79,8 +79,9 @@ def _build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="how far a tier's runs are: done, running, left")
     status.add_argument("--config", default="config/config.yaml", help="the tier's config")
     status.add_argument("--stale-minutes", type=float, default=10.0,
-                        help="a run whose files are older than this (or than twice the "
-                        "longest gap between its variant and env's evaluations) is not "
+                        help="for a run trained on another host (no checkable process): "
+                        "one whose files are older than this (or than twice the longest "
+                        "gap between its variant and env's evaluations) is not "
                         "running")  # fmt: skip
     slim = sub.add_parser("slim-checkpoint",
                           help="drop a run checkpoint's model buffer so it can travel")  # fmt: skip
@@ -124,6 +125,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     from methods.common import config as config_mod
     from methods.common.envs import get_spec, make_env
+    from methods.common.liveness import running_marker
     from methods.common.resume import CHECKPOINT_NAME
     from methods.common.run_io import RunWriter
     from methods.common.seeding import derive_seeds
@@ -165,9 +167,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     seeds = derive_seeds(args.seed, device)
     ctx = RunContext(args.env, spec, args.variant, args.seed, seeds, device, writer,
                      obs_dim, act_dim, args.restart_stale_checkpoint)  # fmt: skip
-    method.train(cfg, ctx)
-    writer.finish()
-    (out / CHECKPOINT_NAME).unlink(missing_ok=True)  # the run is finished: nothing to resume
+    with running_marker(out):  # what `methods status` reads to tell running from stopped
+        method.train(cfg, ctx)
+        writer.finish()
+        (out / CHECKPOINT_NAME).unlink(missing_ok=True)  # finished: nothing to resume
 
 
 def cmd_chaos(args: argparse.Namespace) -> None:

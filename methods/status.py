@@ -4,10 +4,13 @@ started, with the env steps done and an estimate of the time left.
     python -m methods status --config config/config.yaml
 
 Reads only the run directories (config.yaml, returns.csv, timings.csv, meta.json,
-checkpoint.pt), so it works beside a running ``snakemake`` and on a cluster's shared disk. A
-run is running while its files are younger than ``--stale-minutes`` or twice the longest gap
-between evaluations of its variant and env, whichever is longer (a planner on cartpole writes
-every ~17 minutes).
+checkpoint.pt, .running.json), so it works beside a running ``snakemake`` and on a cluster's
+shared disk. A run is running while the process named in its ``.running.json`` marker runs
+(see ``methods.common.liveness``); a run without a marker is not. Where the marker was written
+on another host, a run is running while its files are younger than ``--stale-minutes`` or
+twice the longest gap between evaluations of its variant and env, whichever is longer (a
+planner on cartpole writes every ~17 minutes). File times alone cannot tell: after a clone
+(``handoff restore-mtimes``) a stopped run's files carry its last commit's time.
 The time left follows the cost *profile* of the finished and started runs of the same variant
 and env (cumulative seconds at each evaluation: training seconds for a started run, scaled for
 a finished one so that they add up to its whole wall time, evaluations included): a stretch
@@ -33,6 +36,7 @@ import yaml
 
 from methods.common.config import load_config_file
 from methods.common.errors import UserError
+from methods.common.liveness import marker_alive
 from methods.common.resume import CHECKPOINT_NAME
 from methods.common.run_io import clock
 from methods.common.tiers import tier_paths, tier_seeds
@@ -137,8 +141,10 @@ def _state(run_dir: Path, variant: str, env: str, seed: int, stale_s: float) -> 
     if not (run_dir / "config.yaml").exists():
         return RunState(variant, env, seed, "not started", 0, 0, 0.0)
     step, seconds, profile = progress(run_dir)
-    newest = max(p.stat().st_mtime for p in run_dir.iterdir() if p.is_file())
-    running = time.time() - newest < stale_s
+    running = marker_alive(run_dir)
+    if running is None:  # marked on another host: judge by how recently it wrote
+        newest = max(p.stat().st_mtime for p in run_dir.iterdir() if p.is_file())
+        running = time.time() - newest < stale_s
     state = "running" if running else "stopped"
     return RunState(variant, env, seed, state, step, budget, seconds, profile)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from methods.common.liveness import MARKER_NAME, marker_alive
 from methods.common.resume import CHECKPOINT_NAME, KILL_AFTER_CHECKPOINT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,12 +58,13 @@ def run(cmd: list[str], kill_after_checkpoint: bool = False) -> subprocess.Compl
 def test_killed_run_resumes_to_identical_outputs(tmp_path, case):
     plain, resumed = tmp_path / "plain", tmp_path / "resumed"
     assert run(command(case, plain, [])).returncode == 0
-    assert not (plain / CHECKPOINT_NAME).exists()
+    assert not (plain / CHECKPOINT_NAME).exists() and not (plain / MARKER_NAME).exists()
 
     resumable = command(case, resumed, ["checkpoint_every=300"])
     killed = run(resumable, kill_after_checkpoint=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (resumed / CHECKPOINT_NAME).exists() and not (resumed / "meta.json").exists()
+    assert marker_alive(resumed) is False  # the killed process's marker is stale: stopped
 
     again = run(resumable)
     assert again.returncode == 0, again.stderr
@@ -73,7 +75,7 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, case):
     assert len(meta["resumed_at_steps"]) == 1 and meta["resumed_at_steps"][0] >= 300
     (first,) = meta["earlier_attempts"]  # the killed attempt's provenance is kept
     assert first["git_commit"] == meta["git_commit"] and first["start_time"] == meta["start_time"]
-    assert not (resumed / CHECKPOINT_NAME).exists()
+    assert not (resumed / CHECKPOINT_NAME).exists() and not (resumed / MARKER_NAME).exists()
 
 
 def test_checkpoint_from_another_config_is_refused(tmp_path):

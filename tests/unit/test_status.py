@@ -3,19 +3,34 @@ checkpoint to resume) or not started, and estimates the time left (issue 40.2)."
 
 import json
 import os
+import socket
+import subprocess
+import sys
 import time
 
 import yaml
 
+from methods.common.liveness import MARKER_NAME, _own_cmdline
 from methods.status import RunState, run_states, time_left
 
 TIER = {"tier": "tiny", "envs": ["gym-Pendulum-v1"], "seeds": 2,
         "variants": {"sac": {"method": "sac"}, "mbpo-k5": {"method": "mbpo"}}}  # fmt: skip
 
 
-def fake_run(root, variant, seed, step, budget, seconds, finished, age_s=0.0):
+def mark(run, host=None, pid=None, argv=None):
+    """A ``.running.json`` marker: by default this test process's, so the run is alive."""
+    record = {"host": host or socket.gethostname(), "pid": pid or os.getpid(),
+              "argv": argv or _own_cmdline()}  # fmt: skip
+    (run / MARKER_NAME).write_text(json.dumps(record))
+
+
+def fake_run(root, variant, seed, step, budget, seconds, finished, age_s=0.0, marker=None):
+    """A run directory; ``marker``: "here" (a live process on this host), "elsewhere" (written
+    on another host, so status judges by file times) or None (no process)."""
     run = root / "results/tiny/runs" / variant / "gym-Pendulum-v1" / f"s{seed}"
     run.mkdir(parents=True)
+    if marker is not None:
+        mark(run, host="node-17" if marker == "elsewhere" else None)
     (run / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": budget}}))
     (run / "returns.csv").write_text(f"env_step,eval_return_mean\n{step},-100\n")
     (run / "timings.csv").write_text(f"env_step,name,value\n{step},time/train_wall_s,{seconds}\n")
@@ -28,7 +43,7 @@ def fake_run(root, variant, seed, step, budget, seconds, finished, age_s=0.0):
 def test_states_and_time_left(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fake_run(tmp_path, "sac", 0, 1000, 1000, 100.0, finished=True)
-    fake_run(tmp_path, "sac", 1, 500, 1000, 50.0, finished=False)  # running
+    fake_run(tmp_path, "sac", 1, 500, 1000, 50.0, finished=False, marker="here")  # running
     fake_run(tmp_path, "mbpo-k5", 0, 200, 1000, 400.0, finished=False, age_s=3600)  # stopped
     states = {(s.variant, s.seed): s for s in run_states(TIER, "config/tiny.yaml")}
     assert states[("sac", 0)].state == "done"
@@ -41,19 +56,22 @@ def test_states_and_time_left(tmp_path, monkeypatch):
 
 
 def test_a_run_slower_than_the_stale_window_between_writes_is_running(tmp_path, monkeypatch):
-    """A planner on cartpole writes every ~17 min (one eval per 1000 steps, one episode end
-    per eval): 15 min after its last write it is running, not stopped; so is a just-started
-    seed of the same variant and env. An hour after, it is stopped."""
+    """Runs marked on another host (a cluster node) are judged by their file times. A planner
+    on cartpole writes every ~17 min (one eval per 1000 steps, one episode end per eval): 15
+    min after its last write it is running, not stopped; so is a just-started seed of the
+    same variant and env. An hour after, it is stopped."""
     monkeypatch.chdir(tmp_path)
-    fake_run(tmp_path, "sac", 0, 1000, 2000, 1000.0, finished=False, age_s=900)
-    fake_run(tmp_path, "mbpo-k5", 0, 1000, 2000, 1000.0, finished=False, age_s=3600)
+    fake_run(tmp_path, "sac", 0, 1000, 2000, 1000.0, False, age_s=900, marker="elsewhere")
+    fake_run(tmp_path, "mbpo-k5", 0, 1000, 2000, 1000.0, False, age_s=3600, marker="elsewhere")
     states = {(s.variant, s.seed): s for s in run_states(TIER, "config/tiny.yaml")}
     assert states[("sac", 0)].state == "running"
     assert states[("mbpo-k5", 0)].state == "stopped"
     run = tmp_path / "results/tiny/runs/sac/gym-Pendulum-v1/s1"
     run.mkdir(parents=True)
     (run / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": 2000}}))
-    os.utime(run / "config.yaml", (time.time() - 900, time.time() - 900))
+    mark(run, host="node-17")
+    for path in run.iterdir():
+        os.utime(path, (time.time() - 900, time.time() - 900))
     states = {(s.variant, s.seed): s for s in run_states(TIER, "config/tiny.yaml")}
     assert states[("sac", 1)].state == "running"
 
@@ -99,6 +117,7 @@ def test_a_restarted_run_before_its_next_evaluation_shows_its_checkpoint_step(
     restarted.mkdir(parents=True)
     (restarted / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": 1000}}))
     torch.save({"loop": LoopState(step=600, train_seconds=60.0)}, restarted / "checkpoint.pt")
+    mark(restarted)
     broken = tmp_path / "results/tiny/runs/mbpo-k5/gym-Pendulum-v1/s0"
     broken.mkdir(parents=True)
     (broken / "config.yaml").write_text(yaml.safe_dump({"params": {"env_steps": 1000}}))
@@ -124,6 +143,8 @@ def fake_profile(root, variant, seed, walls, budget, finished=False):
         for s, w in zip(steps, walls, strict=True)))  # fmt: skip
     if finished:
         (run / "meta.json").write_text(json.dumps({"wall_seconds": walls[-1]}))
+    else:
+        mark(run)
 
 
 def test_time_left_follows_a_cost_that_grows_with_the_steps(tmp_path, monkeypatch):
@@ -150,3 +171,37 @@ def test_time_left_averages_the_runs_that_cover_a_stretch(tmp_path, monkeypatch)
     sac2 = RunState("sac", "gym-Pendulum-v1", 2, "not started", 0, 0, 0.0)
     # sac s0: 0 left; s1: 500; s2: 900; two jobs running
     assert time_left([*states, sac2]) == (700.0, 0)
+
+
+def test_a_stopped_run_with_fresh_files_is_stopped(tmp_path, monkeypatch):
+    """After a clone, ``handoff restore-mtimes`` gives a stopped run's files its last commit's
+    time: minutes old, inside the stale window. Without a live process marked in it, the run
+    is stopped (it read "running" for up to twice its longest gap between evaluations)."""
+    monkeypatch.chdir(tmp_path)
+    fake_run(tmp_path, "sac", 0, 500, 1000, 50.0, finished=False, age_s=60)
+    (state,) = [s for s in run_states(TIER, "config/tiny.yaml") if (s.variant, s.seed) ==
+                ("sac", 0)]  # fmt: skip
+    assert state.state == "stopped"
+
+
+def test_a_marker_left_by_a_killed_process_or_a_reused_pid_is_stale(tmp_path, monkeypatch):
+    """A killed run leaves its marker: its pid no longer runs (or runs another command)."""
+    monkeypatch.chdir(tmp_path)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    fake_run(tmp_path, "sac", 0, 500, 1000, 50.0, finished=False)
+    mark(tmp_path / "results/tiny/runs/sac/gym-Pendulum-v1/s0", pid=int(ended.stdout))
+    fake_run(tmp_path, "sac", 1, 500, 1000, 50.0, finished=False)
+    mark(tmp_path / "results/tiny/runs/sac/gym-Pendulum-v1/s1", argv=["python", "other.py"])
+    states = {(s.variant, s.seed): s.state for s in run_states(TIER, "config/tiny.yaml")}
+    assert states[("sac", 0)] == "stopped" and states[("sac", 1)] == "stopped"
+
+
+def test_the_marker_lives_as_long_as_the_block(tmp_path):
+    from methods.common.liveness import marker_alive, running_marker
+
+    with running_marker(tmp_path):
+        assert marker_alive(tmp_path) is True
+    assert marker_alive(tmp_path) is False and not (tmp_path / MARKER_NAME).exists()
+    (tmp_path / MARKER_NAME).write_text("{half")
+    assert marker_alive(tmp_path) is None  # being written: unknown, never a traceback
